@@ -1,0 +1,103 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"newsbot/storage"
+)
+
+// Update is one thing a person did that the bot must answer: a message or a
+// button press. Adapters fill it in; handlers never see platform types.
+type Update struct {
+	ID       string       // platform update id, for logs and dedupe
+	Chat     storage.Chat // where it happened (Platform, ID, Type, Title, Lang)
+	UserID   string       // who did it, platform-local id ("123456789")
+	UserName string       // display name, for logs
+	Lang     string       // the person's language code as the platform reports it ("vi", "en", "")
+	Text     string       // the message text, or the button's data for a callback
+	Callback *Callback    // non-nil when a button was pressed
+	Received time.Time
+}
+
+// Callback is an inline-button press.
+type Callback struct {
+	ID        string // answer with Platform.AnswerCallback
+	MessageID string // the message that carried the button
+}
+
+// Button is an inline button; Data comes back as Update.Text on a press.
+type Button struct {
+	Text string
+	Data string
+}
+
+// Message is what the bot sends. HTML uses Telegram's HTML subset (b, i, a
+// href, code) with every piece of outside text escaped; platforms that show
+// plain text convert it with PlainText.
+type Message struct {
+	Chat      storage.ChatRef
+	HTML      string
+	PhotoURL  string     // when set, send as a photo with HTML as its caption
+	Buttons   [][]Button // inline keyboard; ignored by platforms without buttons
+	EditID    string     // when set, replace the text and buttons of this message
+	NoButtons bool       // never attach buttons (channel posts)
+}
+
+// Command describes one command for the platform's command menu.
+type Command struct {
+	Name        string            // without the slash
+	Description map[string]string // by language: "vi", "en"
+}
+
+// Platform is one chat service: Telegram, Zalo, the console.
+type Platform interface {
+	// Name is the platform's key in ChatRef.Platform ("telegram").
+	Name() string
+	// Run receives updates and hands each to handle until ctx is done.
+	// It returns nil when ctx is cancelled.
+	Run(ctx context.Context, handle func(context.Context, Update)) error
+	// Send delivers msg and returns the platform's id of the sent message.
+	// Errors a caller can act on are *RetryAfterError, *MigratedError and
+	// ErrChatGone (wrapped).
+	Send(ctx context.Context, msg Message) (string, error)
+	// AnswerCallback acknowledges a button press with an optional short toast.
+	AnswerCallback(ctx context.Context, id, text string) error
+	// Buttons reports whether the platform shows inline buttons.
+	Buttons() bool
+}
+
+// ErrChatGone means the chat no longer accepts messages from the bot
+// (blocked, kicked, deactivated, chat not found).
+var ErrChatGone = errors.New("bot: chat is gone")
+
+// RetryAfterError means the platform asked the bot to wait before sending again.
+type RetryAfterError struct {
+	After time.Duration
+	// Global is true when the limit is not specific to one chat.
+	Global bool
+}
+
+func (e *RetryAfterError) Error() string {
+	return fmt.Sprintf("bot: rate limited, retry after %s", e.After)
+}
+
+// MigratedError means a group became a supergroup with a new chat id.
+type MigratedError struct {
+	NewID string
+}
+
+func (e *MigratedError) Error() string {
+	return "bot: chat migrated to " + e.NewID
+}
+
+// PermanentError means the platform refused the message itself (bad request)
+// and sending it again will not help.
+type PermanentError struct {
+	Err error
+}
+
+func (e *PermanentError) Error() string { return "bot: message refused: " + e.Err.Error() }
+func (e *PermanentError) Unwrap() error { return e.Err }

@@ -1,0 +1,176 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// UpsertSection adds a section (listed after the existing ones) or renames
+// the one with the same key.
+func (s *Store) UpsertSection(ctx context.Context, sec Section) error {
+	_, err := s.db.ExecContext(ctx, `
+		INSERT INTO sections(key, name, folded, position) VALUES (?, ?, ?, (SELECT count(*) FROM sections))
+		ON CONFLICT(key) DO UPDATE SET name = excluded.name, folded = excluded.folded`,
+		sec.Key, sec.Name, Fold(sec.Name))
+	if err != nil {
+		return fmt.Errorf("storage: save section %s: %w", sec.Key, err)
+	}
+	return nil
+}
+
+// Sections lists every section in display order.
+func (s *Store) Sections(ctx context.Context) ([]Section, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT key, name FROM sections ORDER BY position, key`)
+	if err != nil {
+		return nil, fmt.Errorf("storage: list sections: %w", err)
+	}
+	defer rows.Close()
+	var out []Section
+	for rows.Next() {
+		var sec Section
+		if err := rows.Scan(&sec.Key, &sec.Name); err != nil {
+			return nil, fmt.Errorf("storage: scan section: %w", err)
+		}
+		out = append(out, sec)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("storage: list sections: %w", err)
+	}
+	return out, nil
+}
+
+// FindSection returns the section whose key is key, or whose folded name is
+// the folded input ("chinh tri" finds "Chính trị"); ErrUnknownSection if none.
+func (s *Store) FindSection(ctx context.Context, input string) (Section, error) {
+	var sec Section
+	folded := Fold(input)
+	err := s.db.QueryRowContext(ctx, `
+		SELECT key, name FROM sections WHERE key = ? OR folded = ? OR key = replace(?, ' ', '-')
+		ORDER BY key = ? DESC LIMIT 1`, folded, folded, folded, folded).Scan(&sec.Key, &sec.Name)
+	if isNoRows(err) {
+		return Section{}, ErrUnknownSection
+	}
+	if err != nil {
+		return Section{}, fmt.Errorf("storage: find section: %w", err)
+	}
+	return sec, nil
+}
+
+// AddFeed adds a feed or updates the section and schedule of the feed with
+// the same URL, and returns it. ErrUnknownSection if section does not exist.
+func (s *Store) AddFeed(ctx context.Context, url, section, schedule string) (Feed, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM sections WHERE key = ?`, section).Scan(&n); err != nil {
+		return Feed{}, fmt.Errorf("storage: check section: %w", err)
+	}
+	if n == 0 {
+		return Feed{}, fmt.Errorf("storage: feed %s: %w %q", url, ErrUnknownSection, section)
+	}
+	_, err := s.db.ExecContext(ctx, `
+		INSERT INTO feeds(url, section, schedule, created_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT(url) DO UPDATE SET section = excluded.section, schedule = excluded.schedule`,
+		url, section, schedule, time.Now().UnixMilli())
+	if err != nil {
+		return Feed{}, fmt.Errorf("storage: save feed %s: %w", url, err)
+	}
+	return s.FeedByURL(ctx, url)
+}
+
+const feedColumns = `f.id, f.url, f.section, f.schedule, f.title, f.etag, f.last_modified,
+	f.polled_at, f.last_success_at, f.last_error, f.last_error_at,
+	(SELECT count(*) FROM feed_items fi WHERE fi.feed_id = f.id)`
+
+func scanFeed(row interface{ Scan(...any) error }) (Feed, error) {
+	var f Feed
+	var polled, success, errAt sql.NullInt64
+	err := row.Scan(&f.ID, &f.URL, &f.Section, &f.Schedule, &f.Title, &f.ETag, &f.LastModified,
+		&polled, &success, &f.LastError, &errAt, &f.Articles)
+	f.PolledAt, f.LastSuccess, f.LastErrorAt = fromMS(polled), fromMS(success), fromMS(errAt)
+	return f, err
+}
+
+// Feeds lists every feed, by id.
+func (s *Store) Feeds(ctx context.Context) ([]Feed, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+feedColumns+` FROM feeds f ORDER BY f.id`)
+	if err != nil {
+		return nil, fmt.Errorf("storage: list feeds: %w", err)
+	}
+	defer rows.Close()
+	var out []Feed
+	for rows.Next() {
+		f, err := scanFeed(rows)
+		if err != nil {
+			return nil, fmt.Errorf("storage: scan feed: %w", err)
+		}
+		out = append(out, f)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("storage: list feeds: %w", err)
+	}
+	return out, nil
+}
+
+// Feed returns one feed, or ErrNotFound.
+func (s *Store) Feed(ctx context.Context, id int64) (Feed, error) {
+	f, err := scanFeed(s.db.QueryRowContext(ctx, `SELECT `+feedColumns+` FROM feeds f WHERE f.id = ?`, id))
+	if isNoRows(err) {
+		return Feed{}, ErrNotFound
+	}
+	if err != nil {
+		return Feed{}, fmt.Errorf("storage: feed %d: %w", id, err)
+	}
+	return f, nil
+}
+
+// FeedByURL returns the feed with exactly this URL, or ErrNotFound.
+func (s *Store) FeedByURL(ctx context.Context, url string) (Feed, error) {
+	f, err := scanFeed(s.db.QueryRowContext(ctx, `SELECT `+feedColumns+` FROM feeds f WHERE f.url = ?`, url))
+	if isNoRows(err) {
+		return Feed{}, ErrNotFound
+	}
+	if err != nil {
+		return Feed{}, fmt.Errorf("storage: feed %s: %w", url, err)
+	}
+	return f, nil
+}
+
+// DeleteFeed removes a feed; its articles stay searchable. ErrNotFound if
+// there is no such feed.
+func (s *Store) DeleteFeed(ctx context.Context, id int64) error {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM feeds WHERE id = ?`, id)
+	if err != nil {
+		return fmt.Errorf("storage: delete feed %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// RecordFetchError records a failed fetch or parse on the feed.
+func (s *Store) RecordFetchError(ctx context.Context, feedID int64, at time.Time, msg string) error {
+	if msg == "" {
+		msg = "unknown error"
+	}
+	_, err := s.db.ExecContext(ctx, `UPDATE feeds SET last_error = ?, last_error_at = ? WHERE id = ?`,
+		msg, at.UnixMilli(), feedID)
+	if err != nil {
+		return fmt.Errorf("storage: record error on feed %d: %w", feedID, err)
+	}
+	return nil
+}
+
+// RecordNotModified records a 304 answer as a successful poll.
+func (s *Store) RecordNotModified(ctx context.Context, feedID int64, at time.Time) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE feeds SET last_success_at = ?, last_error = '' WHERE id = ?`,
+		at.UnixMilli(), feedID)
+	if err != nil {
+		return fmt.Errorf("storage: record 304 on feed %d: %w", feedID, err)
+	}
+	return nil
+}
+
+var errFeedGone = errors.New("storage: feed was deleted")

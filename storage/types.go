@@ -1,0 +1,86 @@
+package storage
+
+import (
+	"errors"
+	"time"
+)
+
+// ErrNotFound is returned when the thing asked for does not exist.
+var ErrNotFound = errors.New("storage: not found")
+
+// ErrUnknownSection is returned when a section key is not in the database.
+var ErrUnknownSection = errors.New("storage: unknown section")
+
+// ChatRef identifies a chat on one platform ("telegram", "zalo", "console").
+type ChatRef struct {
+	Platform string
+	ID       string
+}
+
+// String returns the platform-qualified id, e.g. "telegram:123".
+func (c ChatRef) String() string { return c.Platform + ":" + c.ID }
+
+// Chat is a conversation the bot talks in: a private chat, a group or a channel.
+type Chat struct {
+	ChatRef
+	Type   string // "private", "group", "supergroup", "channel"
+	Title  string
+	Lang   string // "vi" or "en"
+	Active bool
+}
+
+// Section groups feeds; people subscribe to sections.
+type Section struct {
+	Key  string
+	Name string
+}
+
+// Feed is a news feed polled on a schedule.
+type Feed struct {
+	ID           int64
+	URL          string
+	Section      string // section key
+	Schedule     string // cron spec; empty means the default
+	Title        string // the feed's own title, once polled
+	ETag         string
+	LastModified string
+	PolledAt     time.Time // zero until the first poll that succeeded
+	LastSuccess  time.Time
+	LastError    string
+	LastErrorAt  time.Time
+	Articles     int // number of articles seen in this feed
+}
+
+// Item is one entry of a parsed feed, ready to be stored.
+type Item struct {
+	GUID      string // the feed's guid, or "" when it has none
+	Link      string // absolute link as published
+	Canonical string // normalised link used for cross-feed dedupe; "" when there is no link
+	Title     string
+	Summary   string // plain text
+	ImageURL  string
+	Published time.Time // zero when the feed gave no date
+}
+
+// Article is a stored item with where it came from.
+type Article struct {
+	ID          int64
+	FeedID      int64
+	Link        string
+	Title       string
+	Summary     string
+	ImageURL    string
+	Published   time.Time // UTC
+	Section     string    // section key of the feed that first brought it
+	SectionName string
+	Source      string // the feed's title or host
+}
+
+// Delivery is one alert (or broadcast) waiting to be sent to one chat.
+type Delivery struct {
+	ID       int64
+	Chat     Chat
+	Article  *Article // nil for a broadcast
+	Text     string   // broadcast text; empty for article alerts
+	Attempts int
+}
