@@ -15,14 +15,17 @@ const (
 	StateDropped = "dropped"
 )
 
-// DueDeliveries returns up to limit pending deliveries whose next attempt is
-// due at now, oldest first, with their chat and article.
+// DueDeliveries returns the oldest due pending delivery of each chat, for up
+// to limit chats, the longest-waiting first, with their chat and article.
+// One per chat keeps a chat with a long queue from holding up the others.
 func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]Delivery, error) {
 	rows, err := s.db.QueryContext(ctx, `
 		SELECT d.id, d.attempts, d.text, d.platform, d.chat_id, coalesce(c.type, 'private'), coalesce(c.title, ''),
 			coalesce(c.lang, 'vi'), coalesce(c.active, 1), coalesce(d.article_id, 0)
-		FROM deliveries d LEFT JOIN chats c ON c.platform = d.platform AND c.id = d.chat_id
-		WHERE d.state = 'pending' AND d.next_attempt_at <= ?
+		FROM (SELECT id, row_number() OVER (PARTITION BY platform, chat_id ORDER BY id) AS n
+			FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ?) first
+		JOIN deliveries d ON d.id = first.id AND first.n = 1
+		LEFT JOIN chats c ON c.platform = d.platform AND c.id = d.chat_id
 		ORDER BY d.next_attempt_at, d.id LIMIT ?`, now.UnixMilli(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("storage: due deliveries: %w", err)
@@ -122,4 +125,75 @@ func (s *Store) PendingCount(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("storage: count pending: %w", err)
 	}
 	return n, nil
+}
+
+// Postpone moves a delivery's next attempt without counting an attempt (the
+// platform asked us to wait).
+func (s *Store) Postpone(ctx context.Context, id int64, next time.Time, reason string) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE deliveries SET next_attempt_at = ?, last_error = ? WHERE id = ?`,
+		next.UnixMilli(), reason, id)
+	if err != nil {
+		return fmt.Errorf("storage: postpone delivery %d: %w", id, err)
+	}
+	return nil
+}
+
+// MigrateChat moves a chat that changed id (a group that became a
+// supergroup) to its new id, with its subscriptions and pending deliveries.
+func (s *Store) MigrateChat(ctx context.Context, old ChatRef, newID string) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		now := time.Now().UnixMilli()
+		// The new chat may already exist (it talked to the bot): merge into it.
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO chats(platform, id, type, title, lang, active, created_at, updated_at)
+			SELECT platform, ?, 'supergroup', title, lang, 1, created_at, ? FROM chats WHERE platform = ? AND id = ?
+			ON CONFLICT(platform, id) DO UPDATE SET active = 1, updated_at = excluded.updated_at`,
+			newID, now, old.Platform, old.ID); err != nil {
+			return fmt.Errorf("storage: migrate %s: %w", old, err)
+		}
+		stmts := []string{
+			`UPDATE OR IGNORE subscriptions SET chat_id = ? WHERE platform = ? AND chat_id = ?`,
+			`UPDATE OR IGNORE deliveries SET chat_id = ? WHERE platform = ? AND chat_id = ? AND state = 'pending'`,
+		}
+		for _, q := range stmts {
+			if _, err := tx.ExecContext(ctx, q, newID, old.Platform, old.ID); err != nil {
+				return fmt.Errorf("storage: migrate %s: %w", old, err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = 'dropped', last_error = 'chat migrated to ' || ?
+			WHERE platform = ? AND chat_id = ? AND state = 'pending'`, newID, old.Platform, old.ID); err != nil {
+			return fmt.Errorf("storage: migrate %s: %w", old, err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE chats SET active = 0 WHERE platform = ? AND id = ?`, old.Platform, old.ID); err != nil {
+			return fmt.Errorf("storage: migrate %s: %w", old, err)
+		}
+		return nil
+	})
+}
+
+// DeliveryState is a delivery's bookkeeping, for tests and /stats.
+type DeliveryState struct {
+	ID        int64
+	State     string
+	Attempts  int
+	LastError string
+}
+
+// DeliveryStates lists the chat's deliveries by id.
+func (s *Store) DeliveryStates(ctx context.Context, chat ChatRef) ([]DeliveryState, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, state, attempts, last_error FROM deliveries WHERE platform = ? AND chat_id = ? ORDER BY id`,
+		chat.Platform, chat.ID)
+	if err != nil {
+		return nil, fmt.Errorf("storage: deliveries of %s: %w", chat, err)
+	}
+	defer rows.Close()
+	var out []DeliveryState
+	for rows.Next() {
+		var d DeliveryState
+		if err := rows.Scan(&d.ID, &d.State, &d.Attempts, &d.LastError); err != nil {
+			return nil, fmt.Errorf("storage: scan delivery: %w", err)
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
 }

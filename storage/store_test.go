@@ -219,8 +219,11 @@ func TestDeliveriesSurviveReopenAndSentAreNotRepeated(t *testing.T) {
 	now := time.Now()
 	s.SaveItems(ctx, feed.ID, []Item{item("1", "https://x.example/1", "A", now), item("2", "https://x.example/2", "B", now.Add(time.Second))}, SaveOptions{})
 	due, _ := s.DueDeliveries(ctx, time.Now().Add(time.Second), 10)
-	if len(due) != 2 {
-		t.Fatalf("due %d, want 2", len(due))
+	if len(due) != 1 || due[0].Article.Title != "A" {
+		t.Fatalf("due %v, want only A (one per chat, oldest first)", due)
+	}
+	if n, _ := s.PendingCount(ctx); n != 2 {
+		t.Fatalf("pending %d, want 2", n)
 	}
 	if err := s.MarkSent(ctx, due[0].ID, time.Now()); err != nil {
 		t.Fatal(err)

@@ -1,0 +1,209 @@
+// Package bot is the conversation and the delivery: a platform-neutral core
+// (commands, rendering, languages, the dispatcher) that adapters for
+// Telegram, the console and others plug into.
+package bot
+
+import (
+	"context"
+	"log/slog"
+	"runtime/debug"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"newsbot/storage"
+)
+
+// FeedAdmin adds and removes feeds at run time; the feed scheduler implements it.
+type FeedAdmin interface {
+	// AddFeed checks that url is a feed, stores it in section with its
+	// current items (not announced) and schedules it. It returns the feed
+	// and how many items it had.
+	AddFeed(ctx context.Context, url, section string) (storage.Feed, int, error)
+	// RemoveFeed stops polling the feed and deletes it (storage.ErrNotFound if none).
+	RemoveFeed(ctx context.Context, id int64) error
+}
+
+// Options configures a Bot.
+type Options struct {
+	Store *storage.Store
+	Feeds FeedAdmin
+	// Admins holds platform-qualified user ids ("telegram:123") allowed to
+	// run admin commands.
+	Admins   map[string]bool
+	Location *time.Location // where times are shown; default Asia/Ho_Chi_Minh
+	Log      *slog.Logger
+}
+
+// Bot answers people. One Bot serves every platform.
+type Bot struct {
+	store  *storage.Store
+	feeds  FeedAdmin
+	admins map[string]bool
+	loc    *time.Location
+	log    *slog.Logger
+}
+
+// New returns a Bot.
+func New(opts Options) *Bot {
+	b := &Bot{store: opts.Store, feeds: opts.Feeds, admins: opts.Admins, loc: opts.Location, log: opts.Log}
+	if b.loc == nil {
+		b.loc = VietnamTime()
+	}
+	if b.log == nil {
+		b.log = slog.Default()
+	}
+	if b.admins == nil {
+		b.admins = map[string]bool{}
+	}
+	return b
+}
+
+// VietnamTime returns Asia/Ho_Chi_Minh, or a fixed UTC+7 zone (Vietnam has
+// no daylight saving) when the system has no zone database.
+func VietnamTime() *time.Location {
+	if loc, err := time.LoadLocation("Asia/Ho_Chi_Minh"); err == nil {
+		return loc
+	}
+	return time.FixedZone("ICT", 7*3600)
+}
+
+// maxInput is the longest message the bot reads; longer ones get a reply
+// saying so instead of being cut silently.
+const maxInput = 1000
+
+// request is one update being answered.
+type request struct {
+	Update
+	p       Platform
+	lang    string
+	cmd     string // lower-case, without slash and @bot suffix; "" for plain text
+	args    string
+	isAdmin bool
+}
+
+// reply sends html back to the chat the request came from.
+func (r *request) reply(ctx context.Context, html string, buttons ...[]Button) {
+	msg := Message{Chat: r.Chat.ChatRef, HTML: html, Buttons: buttons}
+	if _, err := r.p.Send(ctx, msg); err != nil {
+		slog.Default().Warn("bot: reply failed", "chat", r.Chat.ChatRef.String(), "err", err)
+	}
+}
+
+func (r *request) t(key string, args ...any) string { return tr(r.lang, key, args...) }
+
+// Handle answers one update from platform p. It never panics on input: a
+// handler that fails gets the person a short apology and a log line.
+func (b *Bot) Handle(ctx context.Context, p Platform, u Update) {
+	r := &request{Update: u, p: p, lang: lang(u.Lang)}
+	if r.Chat.Lang == "" {
+		r.Chat.Lang = r.lang
+	}
+	r.isAdmin = b.admins[p.Name()+":"+u.UserID]
+	defer func() {
+		if v := recover(); v != nil {
+			b.log.Error("bot: handler panicked", "chat", u.Chat.ChatRef.String(), "panic", v, "stack", string(debug.Stack()))
+			r.reply(ctx, r.t("error"))
+		}
+	}()
+	if err := b.store.TouchChat(ctx, r.Chat); err != nil {
+		b.log.Error("bot: record chat", "chat", u.Chat.ChatRef.String(), "err", err)
+		r.reply(ctx, r.t("error"))
+		return
+	}
+	if u.Callback != nil {
+		b.handleCallback(ctx, r)
+		return
+	}
+	text := strings.TrimSpace(u.Text)
+	if n := utf8.RuneCountInString(text); n > maxInput {
+		r.reply(ctx, r.t("too_long", n, maxInput))
+		return
+	}
+	if !strings.HasPrefix(text, "/") {
+		if r.Chat.Type == "" || r.Chat.Type == "private" {
+			r.reply(ctx, r.t("plain_text"))
+		}
+		return
+	}
+	r.cmd, r.args = splitCommand(text)
+	if at := strings.IndexByte(r.cmd, '@'); at >= 0 {
+		// "/cmd@botname": the platform only delivers commands meant for us
+		// in private chats; in groups the adapter filters other bots' names.
+		r.cmd = r.cmd[:at]
+	}
+	b.log.Info("bot: command", "chat", u.Chat.ChatRef.String(), "user", u.UserID, "cmd", r.cmd)
+	h, ok := b.handler(r.cmd)
+	if !ok {
+		r.reply(ctx, r.t("unknown_command", Escape(truncate(r.cmd, 40))))
+		return
+	}
+	if h.admin && !r.isAdmin {
+		r.reply(ctx, r.t("not_admin", r.cmd))
+		return
+	}
+	if err := h.fn(ctx, r); err != nil {
+		b.log.Error("bot: command failed", "cmd", r.cmd, "chat", u.Chat.ChatRef.String(), "err", err)
+		r.reply(ctx, r.t("error"))
+	}
+}
+
+// splitCommand splits "/Cmd@bot  some args" into "cmd@bot" and "some args".
+func splitCommand(text string) (string, string) {
+	text = strings.TrimPrefix(text, "/")
+	cmd, args, _ := strings.Cut(text, " ")
+	if i := strings.IndexAny(cmd, "\n\t"); i >= 0 {
+		cmd, args = cmd[:i], cmd[i+1:]+" "+args
+	}
+	return strings.ToLower(cmd), strings.TrimSpace(args)
+}
+
+type handler struct {
+	fn    func(context.Context, *request) error
+	admin bool
+}
+
+func (b *Bot) handler(cmd string) (handler, bool) {
+	switch cmd {
+	case "start":
+		return handler{fn: b.start}, true
+	case "help":
+		return handler{fn: b.help}, true
+	case "sections":
+		return handler{fn: b.sections}, true
+	case "subscribe", "sub":
+		return handler{fn: b.subscribe}, true
+	case "unsubscribe", "unsub":
+		return handler{fn: b.unsubscribe}, true
+	case "mysubs":
+		return handler{fn: b.mysubs}, true
+	case "latest":
+		return handler{fn: b.latest}, true
+	case "search":
+		return handler{fn: b.search}, true
+	case "addfeed":
+		return handler{fn: b.addFeed, admin: true}, true
+	case "delfeed":
+		return handler{fn: b.delFeed, admin: true}, true
+	case "feeds":
+		return handler{fn: b.listFeeds, admin: true}, true
+	}
+	return handler{}, false
+}
+
+// Commands lists the commands for the platforms' command menus.
+func Commands() []Command {
+	c := func(name, vi, en string) Command {
+		return Command{Name: name, Description: map[string]string{"vi": vi, "en": en}}
+	}
+	return []Command{
+		c("start", "Giới thiệu bot", "About this bot"),
+		c("help", "Danh sách lệnh", "List of commands"),
+		c("sections", "Các chuyên mục, bấm để đăng ký", "Sections; tap to subscribe"),
+		c("subscribe", "Đăng ký một chuyên mục", "Subscribe to a section"),
+		c("unsubscribe", "Hủy đăng ký một chuyên mục", "Unsubscribe from a section"),
+		c("mysubs", "Chuyên mục bạn đang nhận", "Your subscriptions"),
+		c("latest", "5 tin mới nhất", "The 5 newest articles"),
+		c("search", "Tìm bài đã đăng", "Search articles"),
+	}
+}

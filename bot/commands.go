@@ -1,0 +1,417 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"newsbot/storage"
+)
+
+func (b *Bot) start(ctx context.Context, r *request) error {
+	r.reply(ctx, r.t("welcome"))
+	return nil
+}
+
+func (b *Bot) help(ctx context.Context, r *request) error {
+	text := r.t("help")
+	if r.isAdmin {
+		text += r.t("help_admin")
+	}
+	r.reply(ctx, text)
+	return nil
+}
+
+// sectionsView renders the section list with the chat's subscriptions marked
+// and a toggle button per section.
+func (b *Bot) sectionsView(ctx context.Context, chat storage.ChatRef, lg string, withButtons bool) (string, [][]Button, error) {
+	all, err := b.store.Sections(ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	if len(all) == 0 {
+		return tr(lg, "no_sections"), nil, nil
+	}
+	subs, err := b.subscribed(ctx, chat)
+	if err != nil {
+		return "", nil, err
+	}
+	lines := []string{tr(lg, "sections_head")}
+	var buttons [][]Button
+	for _, sec := range all {
+		mark, action := "▫️", "➕ "
+		if subs[sec.Key] {
+			mark, action = "✅", "✅ "
+		}
+		lines = append(lines, fmt.Sprintf("%s %s — <code>%s</code>", mark, Escape(sec.Name), Escape(sec.Key)))
+		buttons = append(buttons, []Button{{Text: action + sec.Name, Data: "t:" + sec.Key}})
+	}
+	if !withButtons {
+		lines = append(lines, "", tr(lg, "sections_foot_text"))
+		return strings.Join(lines, "\n"), nil, nil
+	}
+	lines = append(lines, "", tr(lg, "sections_foot"))
+	return strings.Join(lines, "\n"), buttons, nil
+}
+
+func (b *Bot) subscribed(ctx context.Context, chat storage.ChatRef) (map[string]bool, error) {
+	subs, err := b.store.Subscriptions(ctx, chat)
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string]bool, len(subs))
+	for _, s := range subs {
+		m[s.Key] = true
+	}
+	return m, nil
+}
+
+func (b *Bot) sections(ctx context.Context, r *request) error {
+	text, buttons, err := b.sectionsView(ctx, r.Chat.ChatRef, r.lang, r.p.Buttons())
+	if err != nil {
+		return err
+	}
+	r.reply(ctx, text, buttons...)
+	return nil
+}
+
+// handleCallback answers a button press: "t:KEY" toggles a subscription and
+// redraws the section list in place.
+func (b *Bot) handleCallback(ctx context.Context, r *request) {
+	key, ok := strings.CutPrefix(r.Text, "t:")
+	if !ok {
+		r.p.AnswerCallback(ctx, r.Callback.ID, "")
+		return
+	}
+	subs, err := b.subscribed(ctx, r.Chat.ChatRef)
+	var toast string
+	if err == nil {
+		if subs[key] {
+			_, err = b.store.Unsubscribe(ctx, r.Chat.ChatRef, []string{key})
+			toast = r.t("unsubscribed", b.names(ctx, []string{key}))
+		} else {
+			_, err = b.store.Subscribe(ctx, r.Chat.ChatRef, []string{key})
+			toast = r.t("subscribed", b.names(ctx, []string{key}))
+		}
+	}
+	if err != nil {
+		b.log.Warn("bot: toggle subscription", "chat", r.Chat.ChatRef.String(), "key", key, "err", err)
+		toast = r.t("error")
+		if errors.Is(err, storage.ErrUnknownSection) {
+			toast = r.t("unknown_section", key, "/sections")
+		}
+	}
+	if err := r.p.AnswerCallback(ctx, r.Callback.ID, PlainText(toast)); err != nil {
+		b.log.Warn("bot: answer callback", "err", err)
+	}
+	text, buttons, err := b.sectionsView(ctx, r.Chat.ChatRef, r.lang, r.p.Buttons())
+	if err != nil {
+		b.log.Error("bot: redraw sections", "err", err)
+		return
+	}
+	msg := Message{Chat: r.Chat.ChatRef, HTML: text, Buttons: buttons, EditID: r.Callback.MessageID}
+	if _, err := r.p.Send(ctx, msg); err != nil {
+		b.log.Warn("bot: redraw sections", "err", err)
+	}
+}
+
+// resolveSections turns what a person typed after /subscribe into section
+// keys: "all", one key or name ("chinh tri", "Chính trị"), or several keys.
+// It returns the first word it could not resolve.
+func (b *Bot) resolveSections(ctx context.Context, args string) ([]string, string, error) {
+	folded := storage.Fold(args)
+	if folded == "all" || folded == "tat ca" {
+		all, err := b.store.Sections(ctx)
+		if err != nil {
+			return nil, "", err
+		}
+		keys := make([]string, len(all))
+		for i, s := range all {
+			keys[i] = s.Key
+		}
+		return keys, "", nil
+	}
+	if sec, err := b.store.FindSection(ctx, args); err == nil {
+		return []string{sec.Key}, "", nil
+	} else if !errors.Is(err, storage.ErrUnknownSection) {
+		return nil, "", err
+	}
+	var keys []string
+	for _, word := range strings.FieldsFunc(args, func(r rune) bool { return r == ',' || r == ' ' || r == ';' }) {
+		sec, err := b.store.FindSection(ctx, word)
+		if errors.Is(err, storage.ErrUnknownSection) {
+			return nil, word, nil
+		}
+		if err != nil {
+			return nil, "", err
+		}
+		keys = append(keys, sec.Key)
+	}
+	if len(keys) == 0 {
+		return nil, args, nil
+	}
+	return keys, "", nil
+}
+
+// validKeys lists the section keys for error replies.
+func (b *Bot) validKeys(ctx context.Context) string {
+	all, err := b.store.Sections(ctx)
+	if err != nil || len(all) == 0 {
+		return "—"
+	}
+	keys := make([]string, len(all))
+	for i, s := range all {
+		keys[i] = "<code>" + Escape(s.Key) + "</code>"
+	}
+	return strings.Join(keys, ", ")
+}
+
+// sectionArgs resolves the request's arguments to keys, replying itself when
+// they name nothing valid (and then returning no keys).
+func (b *Bot) sectionArgs(ctx context.Context, r *request) ([]string, error) {
+	if r.args == "" {
+		example := "chinh-tri"
+		if all, err := b.store.Sections(ctx); err == nil && len(all) > 0 {
+			example = all[0].Key
+		}
+		r.reply(ctx, r.t("need_section", r.cmd, Escape(example), b.validKeys(ctx)))
+		return nil, nil
+	}
+	keys, unknown, err := b.resolveSections(ctx, r.args)
+	if err != nil {
+		return nil, err
+	}
+	if unknown != "" {
+		r.reply(ctx, r.t("unknown_section", Escape(truncate(unknown, 60)), b.validKeys(ctx)))
+		return nil, nil
+	}
+	return keys, nil
+}
+
+func (b *Bot) subscribe(ctx context.Context, r *request) error {
+	keys, err := b.sectionArgs(ctx, r)
+	if err != nil || keys == nil {
+		return err
+	}
+	added, err := b.store.Subscribe(ctx, r.Chat.ChatRef, keys)
+	if err != nil {
+		return err
+	}
+	if len(added) == 0 {
+		r.reply(ctx, r.t("already_sub", b.names(ctx, keys)))
+		return nil
+	}
+	r.reply(ctx, r.t("subscribed", b.names(ctx, added)))
+	return nil
+}
+
+func (b *Bot) unsubscribe(ctx context.Context, r *request) error {
+	keys, err := b.sectionArgs(ctx, r)
+	if err != nil || keys == nil {
+		return err
+	}
+	removed, err := b.store.Unsubscribe(ctx, r.Chat.ChatRef, keys)
+	if err != nil {
+		return err
+	}
+	if len(removed) == 0 {
+		r.reply(ctx, r.t("not_subscribed", b.names(ctx, keys)))
+		return nil
+	}
+	r.reply(ctx, r.t("unsubscribed", b.names(ctx, removed)))
+	return nil
+}
+
+// names renders section keys as their names: "Chính trị, Kinh tế".
+func (b *Bot) names(ctx context.Context, keys []string) string {
+	all, err := b.store.Sections(ctx)
+	if err != nil {
+		return Escape(strings.Join(keys, ", "))
+	}
+	byKey := map[string]string{}
+	for _, s := range all {
+		byKey[s.Key] = s.Name
+	}
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		name := byKey[k]
+		if name == "" {
+			name = k
+		}
+		out[i] = "<b>" + Escape(name) + "</b>"
+	}
+	return strings.Join(out, ", ")
+}
+
+func (b *Bot) mysubs(ctx context.Context, r *request) error {
+	subs, err := b.store.Subscriptions(ctx, r.Chat.ChatRef)
+	if err != nil {
+		return err
+	}
+	if len(subs) == 0 {
+		r.reply(ctx, r.t("mysubs_none"))
+		return nil
+	}
+	lines := make([]string, len(subs))
+	for i, s := range subs {
+		lines[i] = fmt.Sprintf("• %s — <code>%s</code>", Escape(s.Name), Escape(s.Key))
+	}
+	r.reply(ctx, r.t("mysubs", strings.Join(lines, "\n")))
+	return nil
+}
+
+// listLimit is how many articles /latest and /search show.
+const listLimit = 5
+
+func (b *Bot) latest(ctx context.Context, r *request) error {
+	var section storage.Section
+	if r.args != "" {
+		sec, err := b.store.FindSection(ctx, r.args)
+		if errors.Is(err, storage.ErrUnknownSection) {
+			r.reply(ctx, r.t("unknown_section", Escape(truncate(r.args, 60)), b.validKeys(ctx)))
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		section = sec
+	}
+	articles, err := b.store.Latest(ctx, section.Key, listLimit)
+	if err != nil {
+		return err
+	}
+	if len(articles) == 0 {
+		r.reply(ctx, r.t("latest_none"))
+		return nil
+	}
+	head := r.t("latest_head")
+	if section.Key != "" {
+		head = r.t("latest_head_sec", Escape(section.Name))
+	}
+	r.reply(ctx, head+"\n\n"+b.articleList(articles))
+	return nil
+}
+
+func (b *Bot) articleList(articles []storage.Article) string {
+	lines := make([]string, len(articles))
+	for i := range articles {
+		lines[i] = articleLine(&articles[i], b.loc)
+	}
+	return strings.Join(lines, "\n\n")
+}
+
+func (b *Bot) search(ctx context.Context, r *request) error {
+	if storage.MatchExpr(r.args) == "" {
+		r.reply(ctx, r.t("search_usage"))
+		return nil
+	}
+	articles, err := b.store.Search(ctx, r.args, "", listLimit, 0)
+	if err != nil {
+		return err
+	}
+	query := Escape(truncate(r.args, 80))
+	if len(articles) == 0 {
+		r.reply(ctx, r.t("search_none", query))
+		return nil
+	}
+	r.reply(ctx, r.t("search_head", query)+"\n\n"+b.articleList(articles))
+	return nil
+}
+
+func (b *Bot) addFeed(ctx context.Context, r *request) error {
+	rawURL, sectionArg, _ := strings.Cut(r.args, " ")
+	sectionArg = strings.TrimSpace(sectionArg)
+	if rawURL == "" || sectionArg == "" {
+		r.reply(ctx, r.t("addfeed_usage", b.validKeys(ctx)))
+		return nil
+	}
+	u, err := url.Parse(rawURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		r.reply(ctx, r.t("addfeed_bad_url", Escape(truncate(rawURL, 200))))
+		return nil
+	}
+	sec, err := b.store.FindSection(ctx, sectionArg)
+	if errors.Is(err, storage.ErrUnknownSection) {
+		r.reply(ctx, r.t("unknown_section", Escape(truncate(sectionArg, 60)), b.validKeys(ctx)))
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if b.feeds == nil {
+		return errors.New("bot: no feed scheduler")
+	}
+	feed, items, err := b.feeds.AddFeed(ctx, rawURL, sec.Key)
+	if err != nil {
+		b.log.Info("bot: addfeed refused", "url", rawURL, "err", err)
+		r.reply(ctx, r.t("addfeed_failed", Escape(truncate(err.Error(), 300))))
+		return nil
+	}
+	title := feed.Title
+	if title == "" {
+		title = feed.URL
+	}
+	r.reply(ctx, r.t("addfeed_ok", feed.ID, Escape(title), Escape(sec.Name), items))
+	return nil
+}
+
+func (b *Bot) delFeed(ctx context.Context, r *request) error {
+	if r.args == "" {
+		r.reply(ctx, r.t("delfeed_usage"))
+		return nil
+	}
+	var feed storage.Feed
+	var err error
+	if id, perr := strconv.ParseInt(strings.TrimPrefix(r.args, "#"), 10, 64); perr == nil {
+		feed, err = b.store.Feed(ctx, id)
+	} else {
+		feed, err = b.store.FeedByURL(ctx, r.args)
+	}
+	if errors.Is(err, storage.ErrNotFound) {
+		r.reply(ctx, r.t("delfeed_notfound", Escape(truncate(r.args, 200))))
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if b.feeds == nil {
+		return errors.New("bot: no feed scheduler")
+	}
+	if err := b.feeds.RemoveFeed(ctx, feed.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return err
+	}
+	r.reply(ctx, r.t("delfeed_ok", feed.ID, Escape(feed.URL)))
+	return nil
+}
+
+func (b *Bot) listFeeds(ctx context.Context, r *request) error {
+	feeds, err := b.store.Feeds(ctx)
+	if err != nil {
+		return err
+	}
+	if len(feeds) == 0 {
+		r.reply(ctx, r.t("feeds_none"))
+		return nil
+	}
+	when := func(t time.Time) string {
+		if t.IsZero() {
+			return r.t("never")
+		}
+		return t.In(b.loc).Format("15:04 02/01")
+	}
+	var parts []string
+	for _, f := range feeds {
+		line := r.t("feed_line", f.ID, Escape(f.URL), Escape(f.Section), f.Articles, when(f.LastSuccess))
+		if f.LastError != "" && !f.LastErrorAt.Before(f.LastSuccess) {
+			line += r.t("feed_error", when(f.LastErrorAt), Escape(truncate(f.LastError, 200)))
+		}
+		parts = append(parts, line)
+	}
+	// Long lists are split by the adapter at line boundaries.
+	r.reply(ctx, r.t("feeds_head")+"\n\n"+strings.Join(parts, "\n"))
+	return nil
+}
