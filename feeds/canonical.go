@@ -1,0 +1,79 @@
+package feeds
+
+import (
+	"net/url"
+	"strings"
+)
+
+// trackingParams are query parameters that only say how a reader arrived;
+// dropping them makes the same article from two feeds one link.
+var trackingParams = map[string]bool{
+	"fbclid":      true,
+	"gclid":       true,
+	"at_medium":   true, // BBC
+	"at_campaign": true, // BBC
+}
+
+// CanonicalLink returns the form of an absolute link used to recognise the
+// same article across feeds: scheme and host lower-cased, default port,
+// fragment and tracking parameters (utm_*, fbclid, gclid, at_medium,
+// at_campaign) removed, the other parameters kept in their order, an empty
+// path written "/". It returns the trimmed input when raw is not an absolute
+// http(s) URL, and "" for an empty input.
+func CanonicalLink(raw string) string {
+	s := strings.TrimSpace(raw)
+	if s == "" {
+		return ""
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return s
+	}
+	u.Scheme = strings.ToLower(u.Scheme)
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return s
+	}
+	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+	port := u.Port()
+	if (u.Scheme == "http" && port == "80") || (u.Scheme == "https" && port == "443") {
+		port = ""
+	}
+	if strings.Contains(host, ":") { // IPv6 literal
+		host = "[" + host + "]"
+	}
+	if port != "" {
+		host += ":" + port
+	}
+	u.Host = host
+	u.Fragment, u.RawFragment = "", ""
+	u.RawQuery = stripTracking(u.RawQuery)
+	u.ForceQuery = false
+	if u.Path == "" {
+		u.Path, u.RawPath = "/", ""
+	}
+	return u.String()
+}
+
+// stripTracking removes tracking parameters from a raw query, keeping the
+// others byte for byte and in order (url.Values would sort them).
+func stripTracking(rawQuery string) string {
+	if rawQuery == "" {
+		return ""
+	}
+	kept := make([]string, 0, 4)
+	for _, part := range strings.Split(rawQuery, "&") {
+		if part == "" {
+			continue
+		}
+		key, _, _ := strings.Cut(part, "=")
+		if k, err := url.QueryUnescape(key); err == nil {
+			key = k
+		}
+		key = strings.ToLower(key)
+		if strings.HasPrefix(key, "utm_") || trackingParams[key] {
+			continue
+		}
+		kept = append(kept, part)
+	}
+	return strings.Join(kept, "&")
+}

@@ -1,0 +1,388 @@
+package feeds
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"newsbot/storage"
+)
+
+// Defaults for SchedulerOptions fields left zero.
+const (
+	DefaultSchedule = "@every 10m"
+	DefaultWorkers  = 4
+	queueSize       = 1024
+)
+
+// errNotRunning is returned by calls that need a started scheduler.
+var errNotRunning = errors.New("feeds: scheduler is not running")
+
+// SchedulerOptions configures a Scheduler; zero fields take the defaults.
+type SchedulerOptions struct {
+	DefaultSchedule string         // cron spec for feeds without their own; DefaultSchedule if ""
+	Workers         int            // polls running at once; DefaultWorkers if 0
+	Log             *slog.Logger   // slog.Default() if nil
+	Location        *time.Location // zone of cron specs ("0 7 * * *"); Vietnam time (UTC+7) if nil
+}
+
+// Scheduler polls every feed on its cron schedule with a fixed pool of
+// workers. A feed is never polled twice at once: while it is queued or being
+// polled, further triggers for it are dropped.
+type Scheduler struct {
+	poller      *Poller
+	defaultSpec string
+	workers     int
+	log         *slog.Logger
+	cron        *cron.Cron
+	queue       chan int64
+	quit        chan struct{}
+	wg          sync.WaitGroup
+
+	mu      sync.Mutex
+	ctx     context.Context // Start's context: the base of every poll
+	running bool
+	stopped bool
+	entries map[int64]cron.EntryID
+	pending map[int64]bool // queued or being polled
+	onSaved func(storage.SaveResult)
+}
+
+// NewScheduler returns a scheduler for p's store; call Start to run it.
+func NewScheduler(p *Poller, opts SchedulerOptions) *Scheduler {
+	if strings.TrimSpace(opts.DefaultSchedule) == "" {
+		opts.DefaultSchedule = DefaultSchedule
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = DefaultWorkers
+	}
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	if opts.Location == nil {
+		opts.Location = ictZone
+	}
+	return &Scheduler{
+		poller:      p,
+		defaultSpec: strings.TrimSpace(opts.DefaultSchedule),
+		workers:     opts.Workers,
+		log:         opts.Log,
+		cron:        cron.New(cron.WithLocation(opts.Location), cron.WithLogger(cron.DiscardLogger)),
+		queue:       make(chan int64, queueSize),
+		quit:        make(chan struct{}),
+		entries:     make(map[int64]cron.EntryID),
+		pending:     make(map[int64]bool),
+	}
+}
+
+// ValidateSchedule reports whether spec is a schedule the scheduler accepts:
+// a five-field cron spec ("*/10 * * * *"), optionally prefixed with
+// "CRON_TZ=Zone ", or a descriptor ("@hourly", "@every 5m").
+func ValidateSchedule(spec string) error {
+	_, err := parseSchedule(spec)
+	return err
+}
+
+func parseSchedule(spec string) (cron.Schedule, error) {
+	spec = strings.TrimSpace(spec)
+	if spec == "" {
+		return nil, errors.New("feeds: empty schedule")
+	}
+	sched, err := cron.ParseStandard(spec)
+	if err != nil {
+		return nil, fmt.Errorf("feeds: invalid schedule %q: %w", spec, err)
+	}
+	return sched, nil
+}
+
+// OnSaved registers fn to be called, from the goroutine that polled, after
+// every successful poll (a 304 gives a zero result) and every feed added with
+// AddFeed, with what was saved: the hook to wake the dispatcher when
+// deliveries were queued. fn must return quickly. Only the last fn registered
+// is kept.
+func (s *Scheduler) OnSaved(fn func(storage.SaveResult)) {
+	s.mu.Lock()
+	s.onSaved = fn
+	s.mu.Unlock()
+}
+
+func (s *Scheduler) saved(res storage.SaveResult) {
+	s.mu.Lock()
+	fn := s.onSaved
+	s.mu.Unlock()
+	if fn != nil {
+		fn(res)
+	}
+}
+
+// Start schedules every stored feed, starts the workers, and queues one
+// immediate poll of every feed. Polls run under ctx; cancelling it stops the
+// workers too. A feed whose own schedule is invalid runs on the default one.
+// A scheduler starts once.
+func (s *Scheduler) Start(ctx context.Context) error {
+	if _, err := parseSchedule(s.defaultSpec); err != nil {
+		return err
+	}
+	feeds, err := s.poller.Store.Feeds(ctx)
+	if err != nil {
+		return fmt.Errorf("feeds: start scheduler: %w", err)
+	}
+	s.mu.Lock()
+	if s.running || s.stopped {
+		s.mu.Unlock()
+		return errors.New("feeds: scheduler already started or stopped")
+	}
+	s.running = true
+	s.ctx = ctx
+	s.mu.Unlock()
+
+	for _, f := range feeds {
+		s.schedule(f)
+	}
+	for range s.workers {
+		s.wg.Add(1)
+		go s.work(ctx)
+	}
+	s.cron.Start()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		for _, f := range feeds {
+			s.enqueue(ctx, f.ID)
+		}
+	}()
+	s.log.Info("feed scheduler started", slog.Int("feeds", len(feeds)), slog.Int("workers", s.workers))
+	return nil
+}
+
+// Stop stops the schedules and waits for the polls in flight to end; each is
+// bounded by the context given to Start (and the fetch timeout). Queued polls
+// are dropped. A stopped scheduler does not start again.
+func (s *Scheduler) Stop() {
+	s.mu.Lock()
+	if !s.running {
+		s.stopped = true
+		s.mu.Unlock()
+		return
+	}
+	s.running = false
+	s.stopped = true
+	s.mu.Unlock()
+	<-s.cron.Stop().Done()
+	close(s.quit)
+	s.wg.Wait()
+}
+
+// AddFeed checks that rawURL is a feed, stores it in section (keeping the
+// schedule of a feed already stored with this URL), saves the items the
+// check fetched as that feed's poll (a new feed's first poll sends nothing),
+// and schedules it. When rawURL is not a feed, the error says why
+// (ErrNotFeed, ErrPrivateAddress, an HTTP status…) and nothing is stored;
+// storage.ErrUnknownSection when section does not exist.
+func (s *Scheduler) AddFeed(ctx context.Context, rawURL, section string) (storage.Feed, storage.SaveResult, error) {
+	u, err := checkURL(rawURL)
+	if err != nil {
+		return storage.Feed{}, storage.SaveResult{}, err
+	}
+	feedURL := u.String()
+	parsed, resp, err := s.poller.Probe(ctx, feedURL)
+	if err != nil {
+		return storage.Feed{}, storage.SaveResult{}, err
+	}
+	store := s.poller.Store
+	schedule := ""
+	existing, err := store.FeedByURL(ctx, feedURL)
+	switch {
+	case err == nil:
+		schedule = existing.Schedule
+	case !errors.Is(err, storage.ErrNotFound):
+		return storage.Feed{}, storage.SaveResult{}, fmt.Errorf("feeds: add feed %s: %w", u.Redacted(), err)
+	}
+	feed, err := store.AddFeed(ctx, feedURL, section, schedule)
+	if err != nil {
+		return storage.Feed{}, storage.SaveResult{}, fmt.Errorf("feeds: add feed %s: %w", u.Redacted(), err)
+	}
+
+	var res storage.SaveResult
+	// When the feed is already queued or being polled, that poll saves the
+	// items; saving them here too would overlap it.
+	if s.claim(feed.ID) {
+		res, err = s.poller.save(ctx, feed.ID, parsed, resp, s.poller.now())
+		s.release(feed.ID)
+		if err != nil {
+			return feed, storage.SaveResult{}, err
+		}
+		if fresh, err := store.Feed(ctx, feed.ID); err == nil {
+			feed = fresh
+		}
+		s.saved(res)
+	}
+	s.schedule(feed)
+	return feed, res, nil
+}
+
+// RemoveFeed deletes the feed and its schedule; storage.ErrNotFound if there
+// is no such feed.
+func (s *Scheduler) RemoveFeed(ctx context.Context, id int64) error {
+	err := s.poller.Store.DeleteFeed(ctx, id)
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return fmt.Errorf("feeds: remove feed %d: %w", id, err)
+	}
+	s.unschedule(id)
+	return err
+}
+
+// PollNow queues one poll of the feed, unless one is already queued or in
+// flight. It returns storage.ErrNotFound for an unknown feed, and an error
+// when the scheduler is not running.
+func (s *Scheduler) PollNow(ctx context.Context, id int64) error {
+	s.mu.Lock()
+	running := s.running
+	s.mu.Unlock()
+	if !running {
+		return errNotRunning
+	}
+	if _, err := s.poller.Store.Feed(ctx, id); err != nil {
+		return err
+	}
+	s.enqueue(ctx, id)
+	return ctx.Err()
+}
+
+// schedule (re)places the feed's cron entry.
+func (s *Scheduler) schedule(f storage.Feed) {
+	spec := f.Schedule
+	if strings.TrimSpace(spec) == "" {
+		spec = s.defaultSpec
+	}
+	sched, err := parseSchedule(spec)
+	if err != nil {
+		s.log.Error("feed schedule invalid; using the default", slog.Int64("feed_id", f.ID),
+			slog.String("schedule", spec), slog.Any("err", err))
+		if sched, err = parseSchedule(s.defaultSpec); err != nil {
+			return
+		}
+	}
+	id := f.ID
+	job := cron.FuncJob(func() { s.enqueue(context.Background(), id) })
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if old, ok := s.entries[id]; ok {
+		s.cron.Remove(old)
+	}
+	s.entries[id] = s.cron.Schedule(sched, job)
+}
+
+func (s *Scheduler) unschedule(id int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if old, ok := s.entries[id]; ok {
+		s.cron.Remove(old)
+		delete(s.entries, id)
+	}
+}
+
+// enqueue queues a poll of feed id unless one is queued or in flight, or
+// the scheduler is not running. It reports whether it queued one.
+func (s *Scheduler) enqueue(ctx context.Context, id int64) bool {
+	s.mu.Lock()
+	if !s.running || s.pending[id] {
+		s.mu.Unlock()
+		return false
+	}
+	s.pending[id] = true
+	runCtx := s.ctx
+	s.mu.Unlock()
+	select {
+	case s.queue <- id:
+		return true
+	case <-ctx.Done():
+	case <-runCtx.Done():
+	case <-s.quit:
+	}
+	s.release(id)
+	return false
+}
+
+// claim marks the feed as being polled outside the queue; false if it is
+// already queued or being polled.
+func (s *Scheduler) claim(id int64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pending[id] {
+		return false
+	}
+	s.pending[id] = true
+	return true
+}
+
+func (s *Scheduler) release(id int64) {
+	s.mu.Lock()
+	delete(s.pending, id)
+	s.mu.Unlock()
+}
+
+func (s *Scheduler) work(ctx context.Context) {
+	defer s.wg.Done()
+	for {
+		select {
+		case <-s.quit:
+			return
+		case <-ctx.Done():
+			return
+		case id := <-s.queue:
+			select {
+			case <-s.quit: // Stop won the race: drop the queued poll
+				return
+			default:
+			}
+			s.pollOne(ctx, id)
+			s.release(id)
+		}
+	}
+}
+
+// pollOne polls one feed, re-reading it so that the poll uses its current
+// validators, and logs the outcome. A panic is logged, not spread: one bad
+// feed must not stop the others.
+func (s *Scheduler) pollOne(ctx context.Context, id int64) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.Error("feed poll panicked", slog.Int64("feed_id", id), slog.Any("panic", r),
+				slog.String("stack", string(debug.Stack())))
+		}
+	}()
+	feed, err := s.poller.Store.Feed(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		s.log.Debug("feed deleted; poll skipped", slog.Int64("feed_id", id))
+		s.unschedule(id)
+		return
+	}
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Error("feed poll: cannot load feed", slog.Int64("feed_id", id), slog.Any("err", err))
+		}
+		return
+	}
+	res, err := s.poller.Poll(ctx, feed)
+	if err == nil {
+		s.saved(res)
+	}
+	switch {
+	case err != nil && ctx.Err() != nil:
+		// Shutting down: not the feed's fault.
+	case err != nil:
+		s.log.Warn("feed poll failed", slog.Int64("feed_id", id), slog.String("url", redact(feed.URL)),
+			slog.Any("err", err))
+	case res.New > 0:
+		s.log.Info("feed polled", slog.Int64("feed_id", id), slog.Int("new", res.New),
+			slog.Int("enqueued", res.Enqueued), slog.Bool("first", res.First))
+	}
+}

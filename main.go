@@ -1,0 +1,393 @@
+// Command newsbot watches news feeds and alerts the chats subscribed to
+// their sections, on Telegram or in a terminal (-console).
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"os/signal"
+	"regexp"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+	_ "time/tzdata" // Asia/Ho_Chi_Minh on machines without a zone database
+
+	"go.yaml.in/yaml/v3"
+
+	"newsbot/bot"
+	"newsbot/bot/console"
+	"newsbot/bot/telegram"
+	"newsbot/feeds"
+	"newsbot/storage"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = ""
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// Config is the YAML configuration file.
+type Config struct {
+	Database string          `yaml:"database"`
+	Telegram TelegramConfig  `yaml:"telegram"`
+	Poll     PollConfig      `yaml:"poll"`
+	Delivery DeliveryConfig  `yaml:"delivery"`
+	Sections []SectionConfig `yaml:"sections"`
+	Feeds    []FeedConfig    `yaml:"feeds"`
+}
+
+// TelegramConfig is the telegram: block.
+type TelegramConfig struct {
+	Token  string  `yaml:"token"`
+	APIURL string  `yaml:"api_url"`
+	Admins []int64 `yaml:"admins"`
+}
+
+// PollConfig is the poll: block.
+type PollConfig struct {
+	Schedule              string        `yaml:"schedule"`
+	Workers               int           `yaml:"workers"`
+	Timeout               time.Duration `yaml:"timeout"`
+	MaxAge                time.Duration `yaml:"max_age"`
+	AllowPrivateAddresses bool          `yaml:"allow_private_addresses"`
+}
+
+// DeliveryConfig is the delivery: block.
+type DeliveryConfig struct {
+	RatePerSecond float64       `yaml:"rate_per_second"`
+	ChatInterval  time.Duration `yaml:"chat_interval"`
+	GroupInterval time.Duration `yaml:"group_interval"`
+	MaxAttempts   int           `yaml:"max_attempts"`
+	Workers       int           `yaml:"workers"`
+}
+
+// SectionConfig is one entry of sections:.
+type SectionConfig struct {
+	Key  string `yaml:"key"`
+	Name string `yaml:"name"`
+}
+
+// FeedConfig is one entry of feeds:.
+type FeedConfig struct {
+	URL      string `yaml:"url"`
+	Section  string `yaml:"section"`
+	Schedule string `yaml:"schedule"`
+}
+
+func defaultConfig() Config {
+	return Config{
+		Database: "data/newsbot.db",
+		Telegram: TelegramConfig{APIURL: "https://api.telegram.org"},
+		Poll:     PollConfig{Schedule: "@every 5m", Workers: 4, Timeout: 30 * time.Second, MaxAge: 48 * time.Hour},
+		Delivery: DeliveryConfig{RatePerSecond: 25, ChatInterval: time.Second, GroupInterval: 3 * time.Second, MaxAttempts: 8, Workers: 4},
+	}
+}
+
+// loadConfig reads path over the defaults, strictly (an unknown key is an
+// error naming it), then lets the environment override the secrets.
+func loadConfig(path string) (Config, error) {
+	cfg := defaultConfig()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return cfg, fmt.Errorf("config: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+		return cfg, fmt.Errorf("config: %s: %s", path, yamlError(err))
+	}
+	if tok := os.Getenv("TELEGRAM_BOT_TOKEN"); tok != "" {
+		cfg.Telegram.Token = tok
+	}
+	return cfg, nil
+}
+
+var unknownField = regexp.MustCompile(`field (\S+) not found in type \S+`)
+
+// yamlError rewords the decoder's errors for people: "unknown key".
+func yamlError(err error) string {
+	msg := strings.TrimPrefix(err.Error(), "yaml: unmarshal errors:\n")
+	msg = unknownField.ReplaceAllString(msg, `unknown key "$1"`)
+	return strings.Join(strings.Fields(strings.ReplaceAll(msg, "\n", "; ")), " ")
+}
+
+var sectionKey = regexp.MustCompile(`^[a-z0-9-]+$`)
+
+// Validate returns every problem of the configuration, each naming its key.
+func (c Config) Validate() []string {
+	var problems []string
+	bad := func(key, format string, args ...any) {
+		problems = append(problems, key+": "+fmt.Sprintf(format, args...))
+	}
+	if strings.TrimSpace(c.Database) == "" {
+		bad("database", "must be a file path")
+	}
+	if u, err := url.Parse(c.Telegram.APIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("telegram.api_url", "%q is not an http(s) URL", c.Telegram.APIURL)
+	}
+	if err := feeds.ValidateSchedule(c.Poll.Schedule); err != nil {
+		bad("poll.schedule", "%v", err)
+	}
+	if c.Poll.Workers < 1 || c.Poll.Workers > 64 {
+		bad("poll.workers", "must be between 1 and 64, got %d", c.Poll.Workers)
+	}
+	if c.Poll.Timeout <= 0 {
+		bad("poll.timeout", "must be positive, e.g. 30s")
+	}
+	if c.Poll.MaxAge < 0 {
+		bad("poll.max_age", "must not be negative")
+	}
+	if c.Delivery.RatePerSecond <= 0 {
+		bad("delivery.rate_per_second", "must be positive")
+	}
+	if c.Delivery.ChatInterval < 0 {
+		bad("delivery.chat_interval", "must not be negative")
+	}
+	if c.Delivery.GroupInterval < 0 {
+		bad("delivery.group_interval", "must not be negative")
+	}
+	if c.Delivery.MaxAttempts < 1 {
+		bad("delivery.max_attempts", "must be at least 1")
+	}
+	if c.Delivery.Workers < 1 || c.Delivery.Workers > 64 {
+		bad("delivery.workers", "must be between 1 and 64")
+	}
+	keys := map[string]bool{}
+	for i, s := range c.Sections {
+		key := fmt.Sprintf("sections[%d]", i)
+		switch {
+		case !sectionKey.MatchString(s.Key):
+			bad(key+".key", "%q must be lower-case letters, digits and -", s.Key)
+		case keys[s.Key]:
+			bad(key+".key", "%q is listed twice", s.Key)
+		}
+		keys[s.Key] = true
+		if strings.TrimSpace(s.Name) == "" {
+			bad(key+".name", "is empty")
+		}
+	}
+	urls := map[string]bool{}
+	for i, f := range c.Feeds {
+		key := fmt.Sprintf("feeds[%d]", i)
+		if u, err := url.Parse(f.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad(key+".url", "%q is not an http(s) URL", f.URL)
+		} else if urls[f.URL] {
+			bad(key+".url", "%q is listed twice", f.URL)
+		}
+		urls[f.URL] = true
+		if !keys[f.Section] {
+			bad(key+".section", "%q is not a key under sections", f.Section)
+		}
+		if f.Schedule != "" {
+			if err := feeds.ValidateSchedule(f.Schedule); err != nil {
+				bad(key+".schedule", "%v", err)
+			}
+		}
+	}
+	return problems
+}
+
+func versionString() string {
+	if version != "" {
+		return version
+	}
+	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
+		return info.Main.Version
+	}
+	return "dev"
+}
+
+// run is the program; it returns the exit code.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("newsbot", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", "config.yaml", "configuration file (YAML)")
+	check := fs.Bool("check", false, "validate the configuration and exit")
+	showVersion := fs.Bool("version", false, "print the version and exit")
+	consoleMode := fs.Bool("console", false, "talk to the bot in this terminal instead of Telegram (no token needed)")
+	consoleLang := fs.String("lang", "vi", "language of the console user: vi or en")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *showVersion {
+		fmt.Fprintln(stdout, "newsbot", versionString())
+		return 0
+	}
+	cfg, err := loadConfig(*configPath)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	if problems := cfg.Validate(); len(problems) > 0 {
+		fmt.Fprintf(stderr, "config: %s has %d problem(s):\n", *configPath, len(problems))
+		for _, p := range problems {
+			fmt.Fprintln(stderr, "  "+p)
+		}
+		return 1
+	}
+	telegramState := "telegram on"
+	if cfg.Telegram.Token == "" {
+		telegramState = "telegram off (no token)"
+	}
+	if *check {
+		fmt.Fprintf(stdout, "config ok: %d sections, %d feeds, database %s, %s\n",
+			len(cfg.Sections), len(cfg.Feeds), cfg.Database, telegramState)
+		return 0
+	}
+	level := slog.LevelInfo
+	if *consoleMode {
+		level = slog.LevelWarn // keep the terminal for the conversation
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if !*consoleMode && cfg.Telegram.Token == "" {
+		log.Error("no platform to run: set telegram.token or TELEGRAM_BOT_TOKEN, or use -console")
+		return 1
+	}
+	if err := serve(ctx, cfg, *consoleMode, lang(*consoleLang), stdin, stdout, log); err != nil {
+		log.Error("newsbot stopped", "err", err)
+		return 1
+	}
+	return 0
+}
+
+func lang(s string) string {
+	if s == "en" {
+		return "en"
+	}
+	return "vi"
+}
+
+// feedAdmin adapts the scheduler to what the bot needs.
+type feedAdmin struct{ s *feeds.Scheduler }
+
+func (f feedAdmin) AddFeed(ctx context.Context, url, section string) (storage.Feed, int, error) {
+	feed, res, err := f.s.AddFeed(ctx, url, section)
+	return feed, res.New, err
+}
+
+func (f feedAdmin) RemoveFeed(ctx context.Context, id int64) error { return f.s.RemoveFeed(ctx, id) }
+
+// serve runs the bot until ctx is done (or, in console mode, the input ends),
+// then stops everything in reverse order.
+func serve(ctx context.Context, cfg Config, consoleMode bool, consoleLang string, stdin io.Reader, stdout io.Writer, log *slog.Logger) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	store, err := storage.Open(ctx, cfg.Database)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if err := syncConfig(ctx, store, cfg); err != nil {
+		return err
+	}
+
+	fetcher := feeds.NewFetcher(feeds.FetcherOptions{Timeout: cfg.Poll.Timeout, AllowPrivate: cfg.Poll.AllowPrivateAddresses})
+	poller := &feeds.Poller{Store: store, Fetcher: fetcher, MaxAge: cfg.Poll.MaxAge, SummaryChars: 300, Log: log}
+	scheduler := feeds.NewScheduler(poller, feeds.SchedulerOptions{DefaultSchedule: cfg.Poll.Schedule, Workers: cfg.Poll.Workers, Log: log})
+
+	admins := map[string]bool{"console:" + console.UserID: true}
+	for _, id := range cfg.Telegram.Admins {
+		admins["telegram:"+strconv.FormatInt(id, 10)] = true
+	}
+	core := bot.New(bot.Options{Store: store, Feeds: feedAdmin{scheduler}, Admins: admins, Log: log})
+
+	platforms := map[string]bot.Platform{}
+	if consoleMode {
+		platforms["console"] = console.New(stdin, stdout, consoleLang)
+	} else {
+		tg, err := telegram.New(ctx, telegram.Options{Token: cfg.Telegram.Token, APIURL: cfg.Telegram.APIURL, Commands: bot.Commands(), Log: log})
+		if err != nil {
+			return err
+		}
+		platforms["telegram"] = tg
+	}
+	dispatcher := bot.NewDispatcher(bot.DispatcherOptions{
+		Store: store, Platforms: platforms, Log: log,
+		RatePerSecond: cfg.Delivery.RatePerSecond, ChatInterval: cfg.Delivery.ChatInterval,
+		GroupInterval: cfg.Delivery.GroupInterval, MaxAttempts: cfg.Delivery.MaxAttempts,
+	})
+	scheduler.OnSaved(func(res storage.SaveResult) {
+		if res.Enqueued > 0 {
+			dispatcher.Wake()
+		}
+	})
+
+	if err := scheduler.Start(ctx); err != nil {
+		return err
+	}
+	var dispatching sync.WaitGroup
+	dispatching.Add(1)
+	go func() {
+		defer dispatching.Done()
+		dispatcher.Run(ctx)
+	}()
+
+	var receiving sync.WaitGroup
+	errc := make(chan error, len(platforms))
+	for _, p := range platforms {
+		receiving.Add(1)
+		go func() {
+			defer receiving.Done()
+			err := p.Run(ctx, func(ctx context.Context, u bot.Update) { core.Handle(ctx, p, u) })
+			if p.Name() == "console" {
+				cancel() // the input ended: the session is over
+			}
+			errc <- err
+		}()
+	}
+	log.Info("newsbot running", "version", versionString(), "platforms", len(platforms), "database", cfg.Database)
+	<-ctx.Done()
+
+	// Stop taking updates, stop polling, let the send in flight finish.
+	stopped := make(chan struct{})
+	go func() {
+		receiving.Wait()
+		scheduler.Stop()
+		dispatching.Wait()
+		close(stopped)
+	}()
+	select {
+	case <-stopped:
+	case <-time.After(9 * time.Second):
+		log.Warn("shutdown took too long; closing anyway")
+	}
+	close(errc)
+	for err := range errc {
+		if err != nil {
+			return err
+		}
+	}
+	log.Info("newsbot stopped")
+	return nil
+}
+
+// syncConfig loads the file's sections and feeds into the database (added
+// or updated, never duplicated). Feeds added from the chat stay.
+func syncConfig(ctx context.Context, store *storage.Store, cfg Config) error {
+	for _, s := range cfg.Sections {
+		if err := store.UpsertSection(ctx, storage.Section{Key: s.Key, Name: s.Name}); err != nil {
+			return err
+		}
+	}
+	for _, f := range cfg.Feeds {
+		if _, err := store.AddFeed(ctx, f.URL, f.Section, f.Schedule); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,301 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha1"
+	"fmt"
+	"html"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"newsbot/bot/telegram/telegramtest"
+)
+
+// feedServer serves an RSS feed whose items a test can add to, with an ETag
+// and 304 answers, and counts what it was asked.
+type feedServer struct {
+	*httptest.Server
+	mu          sync.Mutex
+	items       []string // rendered <item> elements, newest first
+	full        int      // 200 answers
+	notModified int      // 304 answers
+}
+
+func newFeedServer(t *testing.T) *feedServer {
+	t.Helper()
+	f := &feedServer{}
+	f.Server = httptest.NewServer(http.HandlerFunc(f.serve))
+	t.Cleanup(f.Close)
+	return f
+}
+
+func (f *feedServer) add(title, link, description string, published time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	item := fmt.Sprintf("<item><title>%s</title><link>%s</link><guid>%s</guid><description>%s</description><pubDate>%s</pubDate></item>",
+		html.EscapeString(title), link, link, html.EscapeString(description), published.Format(time.RFC1123Z))
+	f.items = append([]string{item}, f.items...)
+}
+
+func (f *feedServer) counts() (full, notModified int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.full, f.notModified
+}
+
+func (f *feedServer) serve(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch r.URL.Path {
+	case "/page.html":
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, "<!doctype html><html><body><p>Không phải RSS</p></body></html>")
+		return
+	case "/other.rss":
+		fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Kinh tế</title><link>https://x.vn</link>
+<item><title>Giá lúa tăng</title><link>https://x.vn/gia-lua</link></item></channel></rss>`)
+		return
+	}
+	body := `<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Báo Lào Cai</title><link>https://baolaocai.vn</link>` +
+		strings.Join(f.items, "") + `</channel></rss>`
+	etag := fmt.Sprintf(`"%x"`, sha1.Sum([]byte(body)))
+	if r.Header.Get("If-None-Match") == etag {
+		f.notModified++
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	f.full++
+	w.Header().Set("ETag", etag)
+	w.Header().Set("Content-Type", "application/rss+xml")
+	fmt.Fprint(w, body)
+}
+
+// syncBuffer collects the bot's logs, for failure messages.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// instance is one run of the bot, in this process.
+type instance struct {
+	cancel context.CancelFunc
+	done   chan int
+	logs   *syncBuffer
+}
+
+func start(t *testing.T, args ...string) *instance {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	in := &instance{cancel: cancel, done: make(chan int, 1), logs: &syncBuffer{}}
+	go func() { in.done <- run(ctx, args, strings.NewReader(""), in.logs, in.logs) }()
+	t.Cleanup(func() {
+		cancel()
+		<-in.done
+		if t.Failed() {
+			t.Logf("bot logs:\n%s", in.logs.String())
+		}
+	})
+	return in
+}
+
+// stop ends the run as SIGTERM would and checks it exits 0 within 10 s.
+func (in *instance) stop(t *testing.T) {
+	t.Helper()
+	in.cancel()
+	select {
+	case code := <-in.done:
+		in.done <- code // for the cleanup
+		if code != 0 {
+			t.Fatalf("exit code %d, want 0; logs:\n%s", code, in.logs.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the bot did not stop within 10 s")
+	}
+}
+
+func writeConfig(t *testing.T, body string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// containing returns the messages whose text contains s.
+func containing(sent []telegramtest.Sent, s string) []telegramtest.Sent {
+	var out []telegramtest.Sent
+	for _, m := range sent {
+		if strings.Contains(m.Text, s) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// to returns the messages sent to chat (WaitSent's condition must not call
+// back into the server).
+func to(sent []telegramtest.Sent, chat int64) []telegramtest.Sent {
+	var out []telegramtest.Sent
+	for _, m := range sent {
+		if m.ChatID == chat {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+const (
+	admin    = 1   // user and chat id of the admin
+	reader   = 100 // subscribed to chinh-tri
+	investor = 200 // subscribed to kinh-te
+)
+
+// ask pushes text from user (in the user's private chat) and waits for a
+// reply containing want.
+func ask(t *testing.T, tg *telegramtest.Server, user int64, text, want string) telegramtest.Sent {
+	t.Helper()
+	before := len(tg.SentTo(user))
+	tg.PushMessage(user, user, text)
+	var got telegramtest.Sent
+	tg.WaitSent(t, func(all []telegramtest.Sent) bool {
+		for _, m := range to(all, user)[before:] {
+			if strings.Contains(m.Text, want) {
+				got = m
+				return true
+			}
+		}
+		return false
+	}, 15*time.Second)
+	return got
+}
+
+func TestEndToEndTelegram(t *testing.T) {
+	tg := telegramtest.New(t)
+	feed := newFeedServer(t)
+	now := time.Now()
+	feed.add("Đảng bộ tỉnh Lào Cai tổng kết 6 tháng", "https://baolaocai.vn/dang-bo", "<p>LCĐT - Sáng 5/7, Đảng bộ tỉnh họp.</p>", now.Add(-3*time.Hour))
+	feed.add("Khai mạc lễ hội", "https://baolaocai.vn/le-hoi", "Lễ hội mùa xuân.", now.Add(-2*time.Hour))
+
+	db := filepath.Join(t.TempDir(), "data", "newsbot.db")
+	cfg := writeConfig(t, fmt.Sprintf(`
+database: %s
+telegram:
+  token: %q
+  api_url: %s
+  admins: [%d]
+poll:
+  schedule: "@every 1s"
+  timeout: 5s
+  allow_private_addresses: true
+delivery:
+  chat_interval: 10ms
+sections:
+  - {key: chinh-tri, name: "Chính trị"}
+  - {key: kinh-te, name: "Kinh tế"}
+feeds:
+  - url: %s/home.rss
+    section: chinh-tri
+`, db, tg.Token, tg.URL, admin, feed.URL))
+
+	bot := start(t, "-config", cfg)
+	waitUntil(t, "the first poll", func() bool { full, _ := feed.counts(); return full >= 1 })
+	if len(tg.Commands("")) == 0 || len(tg.Commands("en")) == 0 {
+		t.Errorf("setMyCommands not called for both languages")
+	}
+
+	ask(t, tg, reader, "/start", "Xin chào")
+	ask(t, tg, reader, "/subscribe chinh tri", "Đã đăng ký")
+	ask(t, tg, investor, "/subscribe kinh-te", "Đã đăng ký")
+
+	// The next poll finds nothing new: the server answers 304.
+	waitUntil(t, "a 304 on a later poll", func() bool { _, nm := feed.counts(); return nm >= 1 })
+
+	// A new article reaches chinh-tri's subscriber once, and no one else.
+	title := `Hội nghị giao ban công tác khoa giáo <6 tháng> & "định hướng"`
+	feed.add(title, "https://baolaocai.vn/khoa-giao?utm_source=rss", "<p>LCĐT - Sáng 5/7, Ban Tuyên giáo Tỉnh ủy tổ chức hội nghị.</p>", now)
+	tg.WaitSent(t, func(all []telegramtest.Sent) bool { return len(containing(to(all, reader), "khoa giáo")) > 0 }, 15*time.Second)
+	alert := containing(tg.SentTo(reader), "khoa giáo")[0]
+	for _, want := range []string{"<b>Hội nghị giao ban công tác khoa giáo &lt;6 tháng&gt; &amp; &#34;định hướng&#34;</b>", "Chính trị", "Ban Tuyên giáo Tỉnh ủy", "https://baolaocai.vn/khoa-giao"} {
+		if !strings.Contains(alert.Text, want) && !strings.Contains(alert.Text, strings.ReplaceAll(want, "&#34;", "&quot;")) {
+			t.Errorf("alert lacks %q:\n%s", want, alert.Text)
+		}
+	}
+	if alert.ParseMode != "HTML" {
+		t.Errorf("alert parse mode %q, want HTML", alert.ParseMode)
+	}
+	if strings.Contains(alert.Text, "LCĐT") {
+		t.Errorf("outlet prefix left in the summary:\n%s", alert.Text)
+	}
+	// First-poll silence: the items that were there at the first poll were never pushed.
+	for _, old := range []string{"Đảng bộ tỉnh", "Khai mạc lễ hội"} {
+		if got := containing(tg.SentTo(reader), old); len(got) > 0 {
+			t.Errorf("item from the first poll was pushed: %q", got[0].Text)
+		}
+	}
+	if got := containing(tg.SentTo(investor), "khoa giáo"); len(got) > 0 {
+		t.Errorf("kinh-te subscriber got a chinh-tri alert")
+	}
+
+	// Search, with and without diacritics, including đ/Đ; stored first-poll items are searchable.
+	ask(t, tg, investor, "/search khoa giao", "Hội nghị giao ban")
+	ask(t, tg, investor, "/search KHOA GIÁO", "Hội nghị giao ban")
+	ask(t, tg, investor, "/search dang bo", "Đảng bộ tỉnh Lào Cai")
+	ask(t, tg, investor, `/search "giao" OR ban* NEAR(`, "Không tìm thấy")
+
+	// Admin commands.
+	ask(t, tg, reader, "/addfeed "+feed.URL+"/other.rss kinh-te", "quản trị viên")
+	ask(t, tg, admin, "/addfeed "+feed.URL+"/page.html kinh-te", "Không thêm được")
+	ask(t, tg, admin, "/addfeed "+feed.URL+"/other.rss kinh-te", "Đã thêm nguồn tin")
+	feeds := ask(t, tg, admin, "/feeds", "other.rss")
+	if !strings.Contains(feeds.Text, "home.rss") {
+		t.Errorf("/feeds lacks the config feed:\n%s", feeds.Text)
+	}
+	// The added feed's first poll is silent too.
+	ask(t, tg, investor, "/search gia lua", "Giá lúa tăng")
+	if got := containing(tg.SentTo(investor), "Giá lúa tăng"); len(got) != 1 {
+		t.Errorf("added feed's items were pushed: %d messages", len(got))
+	}
+
+	// Restart: nothing already sent is sent again, and new items still flow.
+	bot.stop(t)
+	start(t, "-config", cfg)
+	feed.add("Giá vàng hôm nay", "https://baolaocai.vn/gia-vang", "Giá vàng tăng.", time.Now())
+	tg.WaitSent(t, func(all []telegramtest.Sent) bool { return len(containing(to(all, reader), "Giá vàng")) > 0 }, 15*time.Second)
+	if got := containing(tg.SentTo(reader), "khoa giáo"); len(got) != 1 {
+		t.Errorf("the alert was sent %d times across the restart, want 1", len(got))
+	}
+	if got := containing(tg.SentTo(reader), "Giá vàng"); len(got) != 1 {
+		t.Errorf("the new alert was sent %d times, want 1", len(got))
+	}
+}
