@@ -299,3 +299,91 @@ feeds:
 		t.Errorf("the new alert was sent %d times, want 1", len(got))
 	}
 }
+
+func TestCheckAndVersion(t *testing.T) {
+	good := writeConfig(t, `
+database: x.db
+sections: [{key: chinh-tri, name: "Chính trị"}]
+feeds: [{url: "https://baolaocai.vn/rss/home.rss", section: chinh-tri, schedule: "*/10 * * * *"}]
+`)
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		output []string
+	}{
+		{"version", []string{"-version"}, 0, []string{"newsbot "}},
+		{"good config", []string{"-config", good, "-check"}, 0, []string{"config ok", "1 sections", "1 feeds"}},
+		{"example config", []string{"-config", "config.example.yaml", "-check"}, 0, []string{"config ok"}},
+		{"missing file", []string{"-config", filepath.Join(t.TempDir(), "none.yaml"), "-check"}, 1, []string{"no such file"}},
+		{"unknown key", []string{"-config", writeConfig(t, "poll:\n  shedule: \"@every 1m\"\n"), "-check"}, 1, []string{`unknown key "shedule"`}},
+		{"bad values", []string{"-config", writeConfig(t, `
+poll: {schedule: "every day", workers: 0}
+telegram: {api_url: "ftp://x"}
+sections: [{key: "Chính Trị", name: ""}]
+feeds: [{url: "file:///etc/passwd", section: nope, schedule: "61 * * * *"}]
+`), "-check"}, 1, []string{"poll.schedule", "poll.workers", "telegram.api_url", "sections[0].key", "sections[0].name", "feeds[0].url", "feeds[0].section", "feeds[0].schedule"}},
+		{"bad duration", []string{"-config", writeConfig(t, "poll: {timeout: soon}\n"), "-check"}, 1, []string{"line 1"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out syncBuffer
+			code := run(context.Background(), tc.args, strings.NewReader(""), &out, &out)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d; output:\n%s", code, tc.code, out.String())
+			}
+			for _, want := range tc.output {
+				if !strings.Contains(out.String(), want) {
+					t.Errorf("output lacks %q:\n%s", want, out.String())
+				}
+			}
+		})
+	}
+}
+
+func TestRunWithoutTokenNeedsConsole(t *testing.T) {
+	t.Setenv("TELEGRAM_BOT_TOKEN", "")
+	cfg := writeConfig(t, "database: "+filepath.Join(t.TempDir(), "n.db")+"\n")
+	var out syncBuffer
+	if code := run(context.Background(), []string{"-config", cfg}, strings.NewReader(""), &out, &out); code != 1 {
+		t.Fatalf("exit %d without a token, want 1", code)
+	}
+	if !strings.Contains(out.String(), "-console") {
+		t.Errorf("the error should point to -console:\n%s", out.String())
+	}
+}
+
+func TestConsole(t *testing.T) {
+	feed := newFeedServer(t)
+	feed.add("Đảng bộ tỉnh Lào Cai tổng kết", "https://baolaocai.vn/dang-bo", "Tổng kết 6 tháng.", time.Now())
+	cfg := writeConfig(t, fmt.Sprintf(`
+database: %s
+poll: {schedule: "@every 1h", allow_private_addresses: true}
+sections: [{key: chinh-tri, name: "Chính trị"}, {key: kinh-te, name: "Kinh tế"}]
+feeds: [{url: %s/home.rss, section: chinh-tri}]
+`, filepath.Join(t.TempDir(), "c.db"), feed.URL))
+	// The first poll runs at start; once it is stored, /latest shows it.
+	input := "/sections\n/subscribe chinh tri\n/mysubs\n/feeds\n/search dang bo\n/help\n"
+	var out, logs syncBuffer
+	code := run(context.Background(), []string{"-config", cfg, "-console"}, strings.NewReader(input), &out, &logs)
+	if code != 0 {
+		t.Fatalf("exit %d; logs:\n%s", code, logs.String())
+	}
+	got := out.String()
+	for _, want := range []string{
+		"Các chuyên mục", "/subscribe", // text equivalent of the buttons
+		"Đã đăng ký: Chính trị",
+		"Bạn đang nhận tin của:",
+		"home.rss", // the console user is an admin
+		"/addfeed",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("console output lacks %q:\n%s", want, got)
+		}
+	}
+	for _, bad := range []string{"<b>", "<code>", "&lt;"} {
+		if strings.Contains(got, bad) {
+			t.Errorf("console output has markup %q:\n%s", bad, got)
+		}
+	}
+}

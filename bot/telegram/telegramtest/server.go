@@ -378,7 +378,7 @@ func (s *Server) Pending() int {
 func (s *Server) WaitSent(t testing.TB, ok func([]Sent) bool, timeout time.Duration) []Sent {
 	t.Helper()
 	var last []Sent
-	if s.wait(func() bool { last = append([]Sent(nil), s.sent...); return ok(last) }, timeout) {
+	if s.wait(func() bool { last = s.Sent(); return ok(last) }, timeout) {
 		return last
 	}
 	t.Fatalf("telegramtest: condition on sent messages not met within %s; sent:\n%s", timeout, describe(last))
@@ -389,30 +389,28 @@ func (s *Server) WaitSent(t testing.TB, ok func([]Sent) bool, timeout time.Durat
 func (s *Server) WaitCalls(t testing.TB, ok func([]Call) bool, timeout time.Duration) []Call {
 	t.Helper()
 	var last []Call
-	if s.wait(func() bool { last = append([]Call(nil), s.calls...); return ok(last) }, timeout) {
+	if s.wait(func() bool { last = s.Calls(); return ok(last) }, timeout) {
 		return last
 	}
 	t.Fatalf("telegramtest: condition on calls not met within %s; %d calls", timeout, len(last))
 	return nil
 }
 
-// wait evaluates cond under mu on every change until it holds or timeout.
+// wait evaluates cond on every change until it holds or timeout. cond runs
+// without the lock held, so it may call the Server's methods.
 func (s *Server) wait(cond func() bool, timeout time.Duration) bool {
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
 	for {
 		s.mu.Lock()
+		ch := s.changed // taken before cond, so no change is missed
+		s.mu.Unlock()
 		if cond() {
-			s.mu.Unlock()
 			return true
 		}
-		ch := s.changed
-		s.mu.Unlock()
 		select {
 		case <-ch:
 		case <-timer.C:
-			s.mu.Lock()
-			defer s.mu.Unlock()
 			return cond()
 		}
 	}
