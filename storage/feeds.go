@@ -3,7 +3,6 @@ package storage
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 )
@@ -81,13 +80,13 @@ func (s *Store) AddFeed(ctx context.Context, url, section, schedule string) (Fee
 
 const feedColumns = `f.id, f.url, f.section, f.schedule, f.title, f.etag, f.last_modified,
 	f.polled_at, f.last_success_at, f.last_error, f.last_error_at,
-	(SELECT count(*) FROM feed_items fi WHERE fi.feed_id = f.id)`
+	(SELECT count(*) FROM feed_items fi WHERE fi.feed_id = f.id), f.full_text`
 
 func scanFeed(row interface{ Scan(...any) error }) (Feed, error) {
 	var f Feed
 	var polled, success, errAt sql.NullInt64
 	err := row.Scan(&f.ID, &f.URL, &f.Section, &f.Schedule, &f.Title, &f.ETag, &f.LastModified,
-		&polled, &success, &f.LastError, &errAt, &f.Articles)
+		&polled, &success, &f.LastError, &errAt, &f.Articles, &f.FullText)
 	f.PolledAt, f.LastSuccess, f.LastErrorAt = fromMS(polled), fromMS(success), fromMS(errAt)
 	return f, err
 }
@@ -173,4 +172,15 @@ func (s *Store) RecordNotModified(ctx context.Context, feedID int64, at time.Tim
 	return nil
 }
 
-var errFeedGone = errors.New("storage: feed was deleted")
+// SetFeedFullText sets whether the feed's article pages are fetched for
+// their text; ErrNotFound if there is no such feed.
+func (s *Store) SetFeedFullText(ctx context.Context, id int64, fullText bool) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE feeds SET full_text = ? WHERE id = ?`, fullText, id)
+	if err != nil {
+		return fmt.Errorf("storage: set full_text on feed %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}

@@ -48,7 +48,8 @@ type Feed struct {
 	LastSuccess  time.Time
 	LastError    string
 	LastErrorAt  time.Time
-	Articles     int // number of articles seen in this feed
+	Articles     int  // number of articles seen in this feed
+	FullText     bool // fetch each article's page for its text
 }
 
 // Item is one entry of a parsed feed, ready to be stored.
