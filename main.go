@@ -304,7 +304,6 @@ func serve(ctx context.Context, cfg Config, consoleMode bool, consoleLang string
 	for _, id := range cfg.Telegram.Admins {
 		admins["telegram:"+strconv.FormatInt(id, 10)] = true
 	}
-	core := bot.New(bot.Options{Store: store, Feeds: feedAdmin{scheduler}, Admins: admins, Log: log})
 
 	platforms := map[string]bot.Platform{}
 	if consoleMode {
@@ -319,8 +318,9 @@ func serve(ctx context.Context, cfg Config, consoleMode bool, consoleLang string
 	dispatcher := bot.NewDispatcher(bot.DispatcherOptions{
 		Store: store, Platforms: platforms, Log: log,
 		RatePerSecond: cfg.Delivery.RatePerSecond, ChatInterval: cfg.Delivery.ChatInterval,
-		GroupInterval: cfg.Delivery.GroupInterval, MaxAttempts: cfg.Delivery.MaxAttempts,
+		GroupInterval: cfg.Delivery.GroupInterval, MaxAttempts: cfg.Delivery.MaxAttempts, Workers: cfg.Delivery.Workers,
 	})
+	core := bot.New(bot.Options{Store: store, Feeds: feedAdmin{scheduler}, Admins: admins, Log: log, Wake: dispatcher.Wake})
 	scheduler.OnSaved(func(res storage.SaveResult) {
 		if res.Enqueued > 0 {
 			dispatcher.Wake()

@@ -33,6 +33,9 @@ type Options struct {
 	Admins   map[string]bool
 	Location *time.Location // where times are shown; default Asia/Ho_Chi_Minh
 	Log      *slog.Logger
+	// Wake, when set, is called after something was queued (a broadcast) so
+	// the dispatcher looks at once.
+	Wake func()
 }
 
 // Bot answers people. One Bot serves every platform.
@@ -42,11 +45,12 @@ type Bot struct {
 	admins map[string]bool
 	loc    *time.Location
 	log    *slog.Logger
+	wake   func()
 }
 
 // New returns a Bot.
 func New(opts Options) *Bot {
-	b := &Bot{store: opts.Store, feeds: opts.Feeds, admins: opts.Admins, loc: opts.Location, log: opts.Log}
+	b := &Bot{store: opts.Store, feeds: opts.Feeds, admins: opts.Admins, loc: opts.Location, log: opts.Log, wake: opts.Wake}
 	if b.loc == nil {
 		b.loc = VietnamTime()
 	}
@@ -71,6 +75,9 @@ func VietnamTime() *time.Location {
 // maxInput is the longest message the bot reads; longer ones get a reply
 // saying so instead of being cut silently.
 const maxInput = 1000
+
+// maxBroadcast is the longest /broadcast, leaving room under Telegram's 4096.
+const maxBroadcast = 3500
 
 // request is one update being answered.
 type request struct {
@@ -116,8 +123,12 @@ func (b *Bot) Handle(ctx context.Context, p Platform, u Update) {
 		return
 	}
 	text := strings.TrimSpace(u.Text)
-	if n := utf8.RuneCountInString(text); n > maxInput {
-		r.reply(ctx, r.t("too_long", n, maxInput))
+	limit := maxInput
+	if strings.HasPrefix(text, "/broadcast") {
+		limit = maxBroadcast
+	}
+	if n := utf8.RuneCountInString(text); n > limit {
+		r.reply(ctx, r.t("too_long", n, limit))
 		return
 	}
 	if !strings.HasPrefix(text, "/") {
@@ -187,6 +198,18 @@ func (b *Bot) handler(cmd string) (handler, bool) {
 		return handler{fn: b.delFeed, admin: true}, true
 	case "feeds":
 		return handler{fn: b.listFeeds, admin: true}, true
+	case "digest":
+		return handler{fn: b.digest}, true
+	case "quiet":
+		return handler{fn: b.quiet}, true
+	case "channel":
+		return handler{fn: b.channel, admin: true}, true
+	case "channels":
+		return handler{fn: b.channels, admin: true}, true
+	case "stats":
+		return handler{fn: b.stats, admin: true}, true
+	case "broadcast":
+		return handler{fn: b.broadcast, admin: true}, true
 	}
 	return handler{}, false
 }
@@ -205,5 +228,7 @@ func Commands() []Command {
 		c("mysubs", "Chuyên mục bạn đang nhận", "Your subscriptions"),
 		c("latest", "5 tin mới nhất", "The 5 newest articles"),
 		c("search", "Tìm bài đã đăng", "Search articles"),
+		c("digest", "Nhận bản tin theo giờ hoặc hằng ngày", "Hourly or daily digests"),
+		c("quiet", "Giờ yên lặng", "Quiet hours"),
 	}
 }

@@ -87,6 +87,14 @@ func (b *Bot) handleCallback(ctx context.Context, r *request) {
 		r.p.AnswerCallback(ctx, r.Callback.ID, "")
 		return
 	}
+	if isGroup(r.Chat) && !r.isAdmin {
+		if ca, ok := r.p.(ChatAdmin); ok {
+			if admin, _ := ca.IsChatAdmin(ctx, r.Chat.ID, r.UserID); !admin {
+				r.p.AnswerCallback(ctx, r.Callback.ID, PlainText(r.t("group_admin_only")))
+				return
+			}
+		}
+	}
 	subs, err := b.subscribed(ctx, r.Chat.ChatRef)
 	var toast string
 	if err == nil {
@@ -193,6 +201,9 @@ func (b *Bot) sectionArgs(ctx context.Context, r *request) ([]string, error) {
 }
 
 func (b *Bot) subscribe(ctx context.Context, r *request) error {
+	if !b.mayChangeGroup(ctx, r) {
+		return nil
+	}
 	keys, err := b.sectionArgs(ctx, r)
 	if err != nil || keys == nil {
 		return err
@@ -210,6 +221,9 @@ func (b *Bot) subscribe(ctx context.Context, r *request) error {
 }
 
 func (b *Bot) unsubscribe(ctx context.Context, r *request) error {
+	if !b.mayChangeGroup(ctx, r) {
+		return nil
+	}
 	keys, err := b.sectionArgs(ctx, r)
 	if err != nil || keys == nil {
 		return err
@@ -252,15 +266,20 @@ func (b *Bot) mysubs(ctx context.Context, r *request) error {
 	if err != nil {
 		return err
 	}
+	chat, err := b.store.Chat(ctx, r.Chat.ChatRef)
+	if err != nil {
+		return err
+	}
+	mode := "\n\n" + b.modeText(chat, r.lang)
 	if len(subs) == 0 {
-		r.reply(ctx, r.t("mysubs_none"))
+		r.reply(ctx, r.t("mysubs_none")+mode)
 		return nil
 	}
 	lines := make([]string, len(subs))
 	for i, s := range subs {
 		lines[i] = fmt.Sprintf("• %s — <code>%s</code>", Escape(s.Name), Escape(s.Key))
 	}
-	r.reply(ctx, r.t("mysubs", strings.Join(lines, "\n")))
+	r.reply(ctx, r.t("mysubs", strings.Join(lines, "\n"))+mode)
 	return nil
 }
 

@@ -22,8 +22,18 @@ type DispatcherOptions struct {
 	ChatInterval  time.Duration // least gap between two messages to one private chat; default 1s
 	GroupInterval time.Duration // least gap to one group or channel; default 3s
 	MaxAttempts   int           // then the delivery is failed; default 8
+	Workers       int           // sends in flight at once; default 4
 	PollInterval  time.Duration // how often the outbox is checked when idle; default 1s
+	SendTimeout   time.Duration // longest wait for one send; default 5s
 }
+
+// combineAbove is how many waiting alerts make the dispatcher send one
+// combined message instead of a flood.
+const combineAbove = 5
+
+// maxCombined is the most alerts one combined message or digest carries;
+// the rest follow in the next.
+const maxCombined = 40
 
 // Dispatcher sends the outbox: it takes due deliveries, renders them for
 // their chat, sends them through the chat's platform within the rate limits
@@ -35,6 +45,8 @@ type Dispatcher struct {
 	mu       sync.Mutex
 	nextChat map[storage.ChatRef]time.Time // earliest next send per chat
 	nextAny  time.Time                     // earliest next send overall
+	last429  time.Time                     // when some chat last got a 429
+	last429c storage.ChatRef               // and which
 }
 
 // NewDispatcher returns a Dispatcher; call Run to start it.
@@ -53,6 +65,12 @@ func NewDispatcher(opts DispatcherOptions) *Dispatcher {
 	}
 	if opts.PollInterval <= 0 {
 		opts.PollInterval = time.Second
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = 4
+	}
+	if opts.SendTimeout <= 0 {
+		opts.SendTimeout = 5 * time.Second
 	}
 	if opts.Location == nil {
 		opts.Location = VietnamTime()
@@ -104,27 +122,100 @@ func (d *Dispatcher) runOnce(ctx context.Context) time.Duration {
 			}
 			return d.opts.PollInterval
 		}
+		// Each row is a different chat, so up to Workers of them go at once
+		// without reordering any chat's messages.
+		sem := make(chan struct{}, d.opts.Workers)
+		var wg sync.WaitGroup
 		sent := 0
 		soonest := d.opts.PollInterval
 		for _, del := range due {
-			if ctx.Err() != nil {
-				return 0
-			}
 			if wait := d.chatWait(del.Chat); wait > 0 {
 				soonest = min(soonest, wait)
 				continue
 			}
 			if !d.waitGlobal(ctx) {
-				return 0
+				break
 			}
-			d.deliver(ctx, del)
+			sem <- struct{}{}
+			wg.Add(1)
 			sent++
+			go func() {
+				defer func() { <-sem; wg.Done() }()
+				d.handle(ctx, del)
+			}()
+		}
+		wg.Wait()
+		if ctx.Err() != nil {
+			return 0
 		}
 		if sent == 0 {
 			return soonest
 		}
 	}
 	return 0
+}
+
+// handle decides what one chat's oldest due delivery becomes: held for a
+// digest or quiet hours, a digest, a combined message, or a single alert.
+func (d *Dispatcher) handle(ctx context.Context, del storage.Delivery) {
+	store, chat, now := d.opts.Store, del.Chat, time.Now()
+	// Shutdown must not cut a send in half: what the platform accepted is
+	// also recorded.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.opts.SendTimeout+2*time.Second)
+	defer cancel()
+	hold := func(until time.Time) {
+		if err := store.PostponeChat(ctx, chat.ChatRef, until); err != nil {
+			d.opts.Log.Error("bot: hold deliveries", "chat", chat.ChatRef.String(), "err", err)
+		}
+	}
+	if end := quietEnd(chat, now); !end.IsZero() {
+		hold(end)
+		return
+	}
+	if del.Article == nil {
+		d.deliver(ctx, []storage.Delivery{del}, d.render(del))
+		return
+	}
+	switch {
+	case chat.Digest != "off" && chat.Digest != "":
+		if at := nextDigest(chat, del.Created); now.Before(at) {
+			hold(at)
+			return
+		}
+		d.sendCombined(ctx, chat, "digest_head")
+	case !quietEnd(chat, del.Created).IsZero():
+		// It came in during quiet hours, which are over: one digest.
+		d.sendCombined(ctx, chat, "quiet_head")
+	case del.Waiting > combineAbove:
+		d.sendCombined(ctx, chat, "combined_head")
+	default:
+		d.deliver(ctx, []storage.Delivery{del}, d.render(del))
+	}
+}
+
+// sendCombined sends the chat's waiting alerts as one message.
+func (d *Dispatcher) sendCombined(ctx context.Context, chat storage.Chat, head string) {
+	pending, err := d.opts.Store.PendingFor(ctx, chat.ChatRef, maxCombined*2)
+	if err != nil {
+		d.opts.Log.Error("bot: read chat's outbox", "chat", chat.ChatRef.String(), "err", err)
+		return
+	}
+	var alerts []storage.Delivery
+	for _, p := range pending {
+		if p.Article != nil && len(alerts) < maxCombined {
+			alerts = append(alerts, p)
+		}
+	}
+	if len(alerts) == 0 {
+		return
+	}
+	articles := make([]*storage.Article, len(alerts))
+	for i, a := range alerts {
+		articles[i] = a.Article
+	}
+	msg := Message{Chat: chat.ChatRef, NoButtons: chat.Type == "channel",
+		HTML: Digest(articles, tr(chat.Lang, head, len(articles)), chatLocation(chat))}
+	d.deliver(ctx, alerts, msg)
 }
 
 // chatWait says how long until the chat may get its next message.
@@ -170,71 +261,101 @@ func (d *Dispatcher) render(del storage.Delivery) Message {
 		msg.HTML = Escape(del.Text)
 		return msg
 	}
-	msg.HTML = Alert(del.Article, del.Chat.Lang, d.opts.Location)
+	msg.HTML = Alert(del.Article, del.Chat.Lang, chatLocation(del.Chat))
 	msg.PhotoURL = del.Article.ImageURL
 	return msg
 }
 
-// deliver sends one delivery and records what happened.
-func (d *Dispatcher) deliver(ctx context.Context, del storage.Delivery) {
-	store, log := d.opts.Store, d.opts.Log.With("delivery", del.ID, "chat", del.Chat.ChatRef.String())
-	// The send in flight finishes even when shutdown has begun, so that what
-	// the platform accepted is also recorded.
-	sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 8*time.Second)
-	defer cancel()
+// deliver sends msg, which carries the deliveries dels (one, or several
+// combined), and records what happened to all of them.
+func (d *Dispatcher) deliver(ctx context.Context, dels []storage.Delivery, msg Message) {
+	first := dels[0]
+	chat := first.Chat
+	store, log := d.opts.Store, d.opts.Log.With("delivery", first.ID, "chat", chat.ChatRef.String())
+	ids := make([]int64, len(dels))
+	for i, del := range dels {
+		ids[i] = del.ID
+	}
 	d.mu.Lock()
-	d.nextChat[del.Chat.ChatRef] = time.Now().Add(d.interval(del.Chat))
+	d.nextChat[chat.ChatRef] = time.Now().Add(d.interval(chat))
 	d.mu.Unlock()
 
-	p, ok := d.opts.Platforms[del.Chat.Platform]
+	p, ok := d.opts.Platforms[chat.Platform]
 	if !ok {
 		// The platform is off in this run; look again later.
-		if err := store.MarkRetry(sendCtx, del.ID, time.Now().Add(10*time.Minute), "platform "+del.Chat.Platform+" is not running"); err != nil {
+		if err := store.PostponeChat(ctx, chat.ChatRef, time.Now().Add(10*time.Minute)); err != nil {
 			log.Error("bot: reschedule delivery", "err", err)
 		}
 		return
 	}
-	_, err := p.Send(sendCtx, d.render(del))
+	sendCtx, cancel := context.WithTimeout(ctx, d.opts.SendTimeout)
+	_, err := p.Send(sendCtx, msg)
+	cancel()
 	var retry *RetryAfterError
-	var perm *PermanentError
 	var migrated *MigratedError
 	switch {
 	case err == nil:
-		if err := store.MarkSent(sendCtx, del.ID, time.Now()); err != nil {
-			log.Error("bot: mark sent", "err", err)
-		}
-		return
+		err = store.MarkSentMany(ctx, ids, time.Now())
 	case errors.As(err, &retry):
-		next := time.Now().Add(retry.After)
-		d.mu.Lock()
-		if retry.Global {
-			d.nextAny = next
-		} else {
-			d.nextChat[del.Chat.ChatRef] = next
-		}
-		d.mu.Unlock()
-		log.Warn("bot: rate limited", "retry_after", retry.After, "global", retry.Global)
+		next := d.rateLimited(chat.ChatRef, retry)
+		log.Warn("bot: rate limited", "retry_after", retry.After)
 		// A 429 is the platform pacing us, not the message failing: it does
 		// not use up an attempt.
-		err = store.Postpone(sendCtx, del.ID, next, err.Error())
+		for _, id := range ids {
+			if perr := store.Postpone(ctx, id, next, err.Error()); perr != nil {
+				log.Error("bot: postpone delivery", "err", perr)
+			}
+		}
+		err = nil
 	case errors.Is(err, ErrChatGone):
-		n, derr := store.DeactivateChat(sendCtx, del.Chat.ChatRef, err.Error())
+		n, derr := store.DeactivateChat(ctx, chat.ChatRef, err.Error())
 		log.Info("bot: chat gone; deactivated", "dropped", n, "reason", err)
 		err = derr
 	case errors.As(err, &migrated):
 		log.Info("bot: chat migrated", "to", migrated.NewID)
-		err = store.MigrateChat(sendCtx, del.Chat.ChatRef, migrated.NewID)
-	case errors.As(err, &perm), del.Attempts+1 >= d.opts.MaxAttempts:
-		log.Warn("bot: delivery failed", "attempts", del.Attempts+1, "err", err)
-		err = store.MarkFailed(sendCtx, del.ID, err.Error())
+		err = store.MigrateChat(ctx, chat.ChatRef, migrated.NewID)
 	default:
-		wait := backoff(del.Attempts)
-		log.Warn("bot: send failed; will retry", "in", wait, "err", err)
-		err = store.MarkRetry(sendCtx, del.ID, time.Now().Add(wait), err.Error())
+		for _, del := range dels {
+			if ferr := d.failed(ctx, del, err); ferr != nil {
+				log.Error("bot: record failure", "err", ferr)
+			}
+		}
+		err = nil
 	}
 	if err != nil {
 		log.Error("bot: record delivery outcome", "err", err)
 	}
+}
+
+// failed records a failed send: retried later with backoff, or failed for
+// good when the platform refused the message or attempts ran out.
+func (d *Dispatcher) failed(ctx context.Context, del storage.Delivery, sendErr error) error {
+	var perm *PermanentError
+	if errors.As(sendErr, &perm) || del.Attempts+1 >= d.opts.MaxAttempts {
+		d.opts.Log.Warn("bot: delivery failed", "delivery", del.ID, "attempts", del.Attempts+1, "err", sendErr)
+		return d.opts.Store.MarkFailed(ctx, del.ID, sendErr.Error())
+	}
+	wait := backoff(del.Attempts)
+	d.opts.Log.Warn("bot: send failed; will retry", "delivery", del.ID, "in", wait, "err", sendErr)
+	return d.opts.Store.MarkRetry(ctx, del.ID, time.Now().Add(wait), sendErr.Error())
+}
+
+// rateLimited pauses the chat that got a 429 until the platform's
+// retry_after, and everything when the limit is not the chat's own: the
+// platform said so, or a second chat was limited within that window.
+func (d *Dispatcher) rateLimited(chat storage.ChatRef, retry *RetryAfterError) time.Time {
+	now := time.Now()
+	next := now.Add(retry.After)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.nextChat[chat] = next
+	if retry.Global || (d.last429c != chat && now.Sub(d.last429) < retry.After) {
+		if next.After(d.nextAny) {
+			d.nextAny = next
+		}
+	}
+	d.last429, d.last429c = now, chat
+	return next
 }
 
 // backoff is exponential from 2 s, capped at 10 minutes, with ±25 % jitter so

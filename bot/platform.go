@@ -101,3 +101,15 @@ type PermanentError struct {
 
 func (e *PermanentError) Error() string { return "bot: message refused: " + e.Err.Error() }
 func (e *PermanentError) Unwrap() error { return e.Err }
+
+// ChatAdmin is what platforms with groups and channels offer for binding
+// them and for checking who administers them.
+type ChatAdmin interface {
+	// ResolveChat turns a reference ("@name", "-100…") into the chat.
+	ResolveChat(ctx context.Context, ref string) (storage.Chat, error)
+	// IsChatAdmin reports whether the user administers the chat.
+	IsChatAdmin(ctx context.Context, chatID, userID string) (bool, error)
+	// BotCanPost reports whether the bot may post in the chat (from
+	// ResolveChat) as an administrator, and if not, why.
+	BotCanPost(ctx context.Context, chat storage.Chat) (bool, string, error)
+}

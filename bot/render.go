@@ -133,3 +133,34 @@ func PlainText(s string) string {
 		}
 	}
 }
+
+// Digest renders several articles as one message: a heading, then the
+// titles with their links grouped by section, in the order they came.
+// Platforms split it at line boundaries when it is too long for one message.
+func Digest(articles []*storage.Article, heading string, loc *time.Location) string {
+	var order []string
+	groups := map[string][]*storage.Article{}
+	for _, a := range articles {
+		name := a.SectionName
+		if _, ok := groups[name]; !ok {
+			order = append(order, name)
+		}
+		groups[name] = append(groups[name], a)
+	}
+	var b strings.Builder
+	b.WriteString("<b>" + heading + "</b>")
+	for _, name := range order {
+		b.WriteString("\n")
+		if name != "" {
+			b.WriteString("\n<b>" + Escape(name) + "</b>")
+		}
+		for _, a := range groups[name] {
+			title := Escape(truncate(a.Title, 200))
+			if a.Link != "" {
+				title = link(a.Link, truncate(a.Title, 200))
+			}
+			b.WriteString("\n• " + title + " <i>" + a.Published.In(loc).Format("15:04") + "</i>")
+		}
+	}
+	return b.String()
+}

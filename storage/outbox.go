@@ -17,35 +17,51 @@ const (
 
 // DueDeliveries returns the oldest due pending delivery of each chat, for up
 // to limit chats, the longest-waiting first, with their chat and article.
-// One per chat keeps a chat with a long queue from holding up the others.
+// One per chat keeps a chat with a long queue from holding up the others;
+// Waiting tells how long that chat's queue is.
 func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]Delivery, error) {
-	rows, err := s.db.QueryContext(ctx, `
-		SELECT d.id, d.attempts, d.text, d.platform, d.chat_id, coalesce(c.type, 'private'), coalesce(c.title, ''),
-			coalesce(c.lang, 'vi'), coalesce(c.active, 1), coalesce(d.article_id, 0)
-		FROM (SELECT id, row_number() OVER (PARTITION BY platform, chat_id ORDER BY id) AS n
-			FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ?) first
+	return s.deliveries(ctx, `
+		SELECT d.id, d.attempts, d.text, d.created_at, first.waiting, coalesce(d.article_id, 0), d.platform, d.chat_id, `+chatSettings+`
+		FROM (SELECT id, row_number() OVER w AS n, count(*) OVER (PARTITION BY platform, chat_id) AS waiting
+			FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ?
+			WINDOW w AS (PARTITION BY platform, chat_id ORDER BY id)) first
 		JOIN deliveries d ON d.id = first.id AND first.n = 1
 		LEFT JOIN chats c ON c.platform = d.platform AND c.id = d.chat_id
 		ORDER BY d.next_attempt_at, d.id LIMIT ?`, now.UnixMilli(), limit)
+}
+
+// PendingFor returns up to limit pending deliveries of one chat, due or not,
+// oldest first: what a digest or a combined message gathers.
+func (s *Store) PendingFor(ctx context.Context, chat ChatRef, limit int) ([]Delivery, error) {
+	return s.deliveries(ctx, `
+		SELECT d.id, d.attempts, d.text, d.created_at, 0, coalesce(d.article_id, 0), d.platform, d.chat_id, `+chatSettings+`
+		FROM deliveries d LEFT JOIN chats c ON c.platform = d.platform AND c.id = d.chat_id
+		WHERE d.platform = ? AND d.chat_id = ? AND d.state = 'pending'
+		ORDER BY d.id LIMIT ?`, chat.Platform, chat.ID, limit)
+}
+
+func (s *Store) deliveries(ctx context.Context, query string, args ...any) ([]Delivery, error) {
+	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("storage: due deliveries: %w", err)
+		return nil, fmt.Errorf("storage: read outbox: %w", err)
 	}
 	var out []Delivery
 	var articleIDs []int64
 	for rows.Next() {
 		var d Delivery
-		var articleID int64
-		if err := rows.Scan(&d.ID, &d.Attempts, &d.Text, &d.Chat.Platform, &d.Chat.ID, &d.Chat.Type, &d.Chat.Title,
-			&d.Chat.Lang, &d.Chat.Active, &articleID); err != nil {
+		var articleID, created int64
+		dest := append([]any{&d.ID, &d.Attempts, &d.Text, &created, &d.Waiting, &articleID}, chatDest(&d.Chat)...)
+		if err := rows.Scan(dest...); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("storage: scan delivery: %w", err)
 		}
+		d.Created = time.UnixMilli(created).UTC()
 		out = append(out, d)
 		articleIDs = append(articleIDs, articleID)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("storage: due deliveries: %w", err)
+		return nil, fmt.Errorf("storage: read outbox: %w", err)
 	}
 	cache := map[int64]*Article{}
 	for i, id := range articleIDs {
@@ -196,4 +212,42 @@ func (s *Store) DeliveryStates(ctx context.Context, chat ChatRef) ([]DeliverySta
 		out = append(out, d)
 	}
 	return out, rows.Err()
+}
+
+// MarkSentMany records that one message (a digest, a combined alert)
+// carried all these deliveries.
+func (s *Store) MarkSentMany(ctx context.Context, ids []int64, at time.Time) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		for _, id := range ids {
+			if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = 'sent', attempts = attempts + 1, sent_at = ?, last_error = '' WHERE id = ?`,
+				at.UnixMilli(), id); err != nil {
+				return fmt.Errorf("storage: mark delivery %d sent: %w", id, err)
+			}
+		}
+		return nil
+	})
+}
+
+// PostponeChat moves the next attempt of every pending delivery of the chat
+// to next (digest time, end of quiet hours).
+func (s *Store) PostponeChat(ctx context.Context, chat ChatRef, next time.Time) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE deliveries SET next_attempt_at = ? WHERE platform = ? AND chat_id = ? AND state = 'pending'`,
+		next.UnixMilli(), chat.Platform, chat.ID)
+	if err != nil {
+		return fmt.Errorf("storage: postpone deliveries of %s: %w", chat, err)
+	}
+	return nil
+}
+
+// EnqueueBroadcast queues text for every active chat and returns how many.
+func (s *Store) EnqueueBroadcast(ctx context.Context, text string) (int, error) {
+	now := time.Now().UnixMilli()
+	r, err := s.db.ExecContext(ctx, `
+		INSERT INTO deliveries(platform, chat_id, text, next_attempt_at, created_at)
+		SELECT platform, id, ?, ?, ? FROM chats WHERE active = 1`, text, now, now)
+	if err != nil {
+		return 0, fmt.Errorf("storage: enqueue broadcast: %w", err)
+	}
+	n, _ := r.RowsAffected()
+	return int(n), nil
 }

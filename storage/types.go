@@ -27,6 +27,13 @@ type Chat struct {
 	Title  string
 	Lang   string // "vi" or "en"
 	Active bool
+
+	Digest     string // "off", "hourly" or "daily"
+	DigestAt   int    // minutes after local midnight, for a daily digest
+	QuietStart int    // minutes after local midnight; -1 when the chat has no quiet hours
+	QuietEnd   int
+	TZ         string // IANA zone the chat's times are in
+	Bound      bool   // an admin bound it with /channel add
 }
 
 // Section groups feeds; people subscribe to sections.
@@ -84,4 +91,6 @@ type Delivery struct {
 	Article  *Article // nil for a broadcast
 	Text     string   // broadcast text; empty for article alerts
 	Attempts int
+	Created  time.Time
+	Waiting  int // pending deliveries of the same chat that are due, this one included
 }

@@ -263,6 +263,8 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, method string, p
 		return true, nil
 	case "getChatMember":
 		return s.chatMember(p)
+	case "getChat":
+		return s.getChat(p)
 	case "setWebhook":
 		s.mu.Lock()
 		defer s.mu.Unlock()

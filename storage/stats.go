@@ -1,0 +1,94 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// PlatformStats counts one platform's chats and deliveries.
+type PlatformStats struct {
+	ChatsActive, ChatsInactive     int
+	Sent, Pending, Failed, Dropped int // deliveries created in the last 24 h, by state
+}
+
+// Stats is the bot's health for /stats.
+type Stats struct {
+	FeedsOK, FeedsFailing int
+	Articles, Articles24h int
+	Platforms             map[string]*PlatformStats
+	QueueDepth            int           // pending deliveries, any age
+	OldestPending         time.Duration // age of the oldest pending delivery; 0 when none
+}
+
+// Stats gathers the bot's health as of now.
+func (s *Store) Stats(ctx context.Context, now time.Time) (Stats, error) {
+	st := Stats{Platforms: map[string]*PlatformStats{}}
+	day := now.Add(-24 * time.Hour).UnixMilli()
+	platform := func(name string) *PlatformStats {
+		if st.Platforms[name] == nil {
+			st.Platforms[name] = &PlatformStats{}
+		}
+		return st.Platforms[name]
+	}
+	var oldest sql.NullInt64
+	err := s.db.QueryRowContext(ctx, `
+		SELECT
+			(SELECT count(*) FROM feeds WHERE last_error = '' OR coalesce(last_error_at, 0) < coalesce(last_success_at, 0)),
+			(SELECT count(*) FROM feeds WHERE last_error <> '' AND coalesce(last_error_at, 0) >= coalesce(last_success_at, 0)),
+			(SELECT count(*) FROM articles),
+			(SELECT count(*) FROM articles WHERE seen_at >= ?),
+			(SELECT count(*) FROM deliveries WHERE state = 'pending'),
+			(SELECT min(created_at) FROM deliveries WHERE state = 'pending')`, day).
+		Scan(&st.FeedsOK, &st.FeedsFailing, &st.Articles, &st.Articles24h, &st.QueueDepth, &oldest)
+	if err != nil {
+		return Stats{}, fmt.Errorf("storage: stats: %w", err)
+	}
+	if oldest.Valid {
+		st.OldestPending = now.Sub(time.UnixMilli(oldest.Int64))
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT platform, active, count(*) FROM chats GROUP BY platform, active`)
+	if err != nil {
+		return Stats{}, fmt.Errorf("storage: chat stats: %w", err)
+	}
+	for rows.Next() {
+		var name string
+		var active bool
+		var n int
+		if err := rows.Scan(&name, &active, &n); err != nil {
+			rows.Close()
+			return Stats{}, fmt.Errorf("storage: chat stats: %w", err)
+		}
+		if active {
+			platform(name).ChatsActive += n
+		} else {
+			platform(name).ChatsInactive += n
+		}
+	}
+	rows.Close()
+	rows, err = s.db.QueryContext(ctx, `SELECT platform, state, count(*) FROM deliveries WHERE created_at >= ? GROUP BY platform, state`, day)
+	if err != nil {
+		return Stats{}, fmt.Errorf("storage: delivery stats: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name, state string
+		var n int
+		if err := rows.Scan(&name, &state, &n); err != nil {
+			return Stats{}, fmt.Errorf("storage: delivery stats: %w", err)
+		}
+		p := platform(name)
+		switch state {
+		case StateSent:
+			p.Sent = n
+		case StatePending:
+			p.Pending = n
+		case StateFailed:
+			p.Failed = n
+		case StateDropped:
+			p.Dropped = n
+		}
+	}
+	return st, rows.Err()
+}
