@@ -18,13 +18,15 @@ type DispatcherOptions struct {
 	Location  *time.Location
 	Log       *slog.Logger
 
-	RatePerSecond float64       // all chats together; default 25
-	ChatInterval  time.Duration // least gap between two messages to one private chat; default 1s
-	GroupInterval time.Duration // least gap to one group or channel; default 3s
-	MaxAttempts   int           // then the delivery is failed; default 8
-	Workers       int           // sends in flight at once; default 4
-	PollInterval  time.Duration // how often the outbox is checked when idle; default 1s
-	SendTimeout   time.Duration // longest wait for one send; default 5s
+	RatePerSecond float64          // all chats together; default 25
+	ChatInterval  time.Duration    // least gap between two messages to one private chat; default 1s
+	GroupInterval time.Duration    // least gap to one group or channel; default 3s
+	MaxAttempts   int              // then the delivery is failed; default 8
+	Workers       int              // sends in flight at once; default 4
+	PollInterval  time.Duration    // how often the outbox is checked when idle; default 1s
+	SendTimeout   time.Duration    // longest wait for one send; default 5s
+	RetryBase     time.Duration    // first retry delay after a failure, doubling; default 2s
+	Now           func() time.Time // the clock digests and quiet hours follow; default time.Now
 }
 
 // combineAbove is how many waiting alerts make the dispatcher send one
@@ -47,7 +49,13 @@ type Dispatcher struct {
 	nextAny  time.Time                     // earliest next send overall
 	last429  time.Time                     // when some chat last got a 429
 	last429c storage.ChatRef               // and which
+	recent   []time.Time                   // when the last RatePerSecond sends started, a ring
+	recentAt int                           // the ring's oldest entry
 }
+
+// windowMargin keeps the measured rate under the limit when network delays
+// bunch sends up on the way to the platform.
+const windowMargin = 50 * time.Millisecond
 
 // NewDispatcher returns a Dispatcher; call Run to start it.
 func NewDispatcher(opts DispatcherOptions) *Dispatcher {
@@ -72,13 +80,21 @@ func NewDispatcher(opts DispatcherOptions) *Dispatcher {
 	if opts.SendTimeout <= 0 {
 		opts.SendTimeout = 5 * time.Second
 	}
+	if opts.RetryBase <= 0 {
+		opts.RetryBase = 2 * time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
 	if opts.Location == nil {
 		opts.Location = VietnamTime()
 	}
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
-	return &Dispatcher{opts: opts, wake: make(chan struct{}, 1), nextChat: map[storage.ChatRef]time.Time{}}
+	window := max(int(opts.RatePerSecond), 1)
+	return &Dispatcher{opts: opts, wake: make(chan struct{}, 1), nextChat: map[storage.ChatRef]time.Time{},
+		recent: make([]time.Time, window)}
 }
 
 // Wake tells the dispatcher that new deliveries may be due.
@@ -115,7 +131,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 // runOnce sends what is due now and returns how long to wait before looking again.
 func (d *Dispatcher) runOnce(ctx context.Context) time.Duration {
 	for ctx.Err() == nil {
-		due, err := d.opts.Store.DueDeliveries(ctx, time.Now(), 200)
+		due, err := d.opts.Store.DueDeliveries(ctx, d.opts.Now(), 200)
 		if err != nil {
 			if ctx.Err() == nil {
 				d.opts.Log.Error("bot: read outbox", "err", err)
@@ -158,7 +174,7 @@ func (d *Dispatcher) runOnce(ctx context.Context) time.Duration {
 // handle decides what one chat's oldest due delivery becomes: held for a
 // digest or quiet hours, a digest, a combined message, or a single alert.
 func (d *Dispatcher) handle(ctx context.Context, del storage.Delivery) {
-	store, chat, now := d.opts.Store, del.Chat, time.Now()
+	store, chat, now := d.opts.Store, del.Chat, d.opts.Now()
 	// Shutdown must not cut a send in half: what the platform accepted is
 	// also recorded.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.opts.SendTimeout+2*time.Second)
@@ -226,13 +242,19 @@ func (d *Dispatcher) chatWait(chat storage.Chat) time.Duration {
 }
 
 // waitGlobal waits for the overall rate limit; false if ctx ended first.
+// Sends are spaced 1/RatePerSecond apart, and no more than RatePerSecond
+// start in any second (plus a margin), so bursts after a pause stay within
+// the limit too.
 func (d *Dispatcher) waitGlobal(ctx context.Context) bool {
 	d.mu.Lock()
 	now := time.Now()
 	at := d.nextAny
-	if at.Before(now) {
-		at = now
+	if oldest := d.recent[d.recentAt]; !oldest.IsZero() {
+		at = later(at, oldest.Add(time.Second+windowMargin))
 	}
+	at = later(at, now)
+	d.recent[d.recentAt] = at
+	d.recentAt = (d.recentAt + 1) % len(d.recent)
 	d.nextAny = at.Add(time.Duration(float64(time.Second) / d.opts.RatePerSecond))
 	d.mu.Unlock()
 	if wait := time.Until(at); wait > 0 {
@@ -245,6 +267,13 @@ func (d *Dispatcher) waitGlobal(ctx context.Context) bool {
 		}
 	}
 	return true
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 func (d *Dispatcher) interval(chat storage.Chat) time.Duration {
@@ -291,6 +320,10 @@ func (d *Dispatcher) deliver(ctx context.Context, dels []storage.Delivery, msg M
 	sendCtx, cancel := context.WithTimeout(ctx, d.opts.SendTimeout)
 	_, err := p.Send(sendCtx, msg)
 	cancel()
+	// The gap counts from when the platform had the message.
+	d.mu.Lock()
+	d.nextChat[chat.ChatRef] = later(d.nextChat[chat.ChatRef], time.Now().Add(d.interval(chat)))
+	d.mu.Unlock()
 	var retry *RetryAfterError
 	var migrated *MigratedError
 	switch {
@@ -335,7 +368,7 @@ func (d *Dispatcher) failed(ctx context.Context, del storage.Delivery, sendErr e
 		d.opts.Log.Warn("bot: delivery failed", "delivery", del.ID, "attempts", del.Attempts+1, "err", sendErr)
 		return d.opts.Store.MarkFailed(ctx, del.ID, sendErr.Error())
 	}
-	wait := backoff(del.Attempts)
+	wait := backoff(d.opts.RetryBase, del.Attempts)
 	d.opts.Log.Warn("bot: send failed; will retry", "delivery", del.ID, "in", wait, "err", sendErr)
 	return d.opts.Store.MarkRetry(ctx, del.ID, time.Now().Add(wait), sendErr.Error())
 }
@@ -358,10 +391,10 @@ func (d *Dispatcher) rateLimited(chat storage.ChatRef, retry *RetryAfterError) t
 	return next
 }
 
-// backoff is exponential from 2 s, capped at 10 minutes, with ±25 % jitter so
-// that many retries do not land together.
-func backoff(attempts int) time.Duration {
-	d := 2 * time.Second << min(attempts, 9)
+// backoff is exponential from base, capped at 10 minutes, with ±25 % jitter
+// so that many retries do not land together.
+func backoff(base time.Duration, attempts int) time.Duration {
+	d := base << min(attempts, 9)
 	d = min(d, 10*time.Minute)
 	jitter := time.Duration(rand.Int64N(int64(d)/2)) - d/4
 	return d + jitter
