@@ -92,7 +92,12 @@ func NewDispatcher(opts DispatcherOptions) *Dispatcher {
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
-	window := max(int(opts.RatePerSecond), 1)
+	// The one-second window is kept for rates a chat platform has; above
+	// that, even spacing alone is precise enough.
+	window := 0
+	if opts.RatePerSecond <= 1000 {
+		window = max(int(opts.RatePerSecond), 1)
+	}
 	return &Dispatcher{opts: opts, wake: make(chan struct{}, 1), nextChat: map[storage.ChatRef]time.Time{},
 		recent: make([]time.Time, window)}
 }
@@ -249,12 +254,16 @@ func (d *Dispatcher) waitGlobal(ctx context.Context) bool {
 	d.mu.Lock()
 	now := time.Now()
 	at := d.nextAny
-	if oldest := d.recent[d.recentAt]; !oldest.IsZero() {
-		at = later(at, oldest.Add(time.Second+windowMargin))
+	if len(d.recent) > 0 {
+		if oldest := d.recent[d.recentAt]; !oldest.IsZero() {
+			at = later(at, oldest.Add(time.Second+windowMargin))
+		}
 	}
 	at = later(at, now)
-	d.recent[d.recentAt] = at
-	d.recentAt = (d.recentAt + 1) % len(d.recent)
+	if len(d.recent) > 0 {
+		d.recent[d.recentAt] = at
+		d.recentAt = (d.recentAt + 1) % len(d.recent)
+	}
 	d.nextAny = at.Add(time.Duration(float64(time.Second) / d.opts.RatePerSecond))
 	d.mu.Unlock()
 	if wait := time.Until(at); wait > 0 {

@@ -14,8 +14,10 @@ import (
 // Escape makes outside text safe inside Telegram HTML: only <, > and & are
 // special there, and " inside attributes.
 func Escape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;").Replace(s)
+	return htmlEscaper.Replace(s)
 }
+
+var htmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;")
 
 // truncate cuts s to at most n runes at a word boundary, adding "…".
 func truncate(s string, n int) string {

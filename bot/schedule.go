@@ -1,19 +1,30 @@
 package bot
 
 import (
+	"sync"
 	"time"
 
 	"newsbot/storage"
 )
 
+// locations caches loaded time zones: loading one reads the zone database.
+var locations sync.Map // name → *time.Location
+
 // chatLocation is the chat's time zone, Vietnam's when unknown.
 func chatLocation(c storage.Chat) *time.Location {
-	if c.TZ != "" {
-		if loc, err := time.LoadLocation(c.TZ); err == nil {
-			return loc
-		}
+	name := c.TZ
+	if name == "" {
+		name = "Asia/Ho_Chi_Minh"
 	}
-	return VietnamTime()
+	if loc, ok := locations.Load(name); ok {
+		return loc.(*time.Location)
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		loc = VietnamTime()
+	}
+	locations.Store(name, loc)
+	return loc
 }
 
 // atMinute returns the moment minute (after local midnight) falls on the

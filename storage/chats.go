@@ -20,7 +20,7 @@ func (s *Store) TouchChat(ctx context.Context, c Chat) error {
 	if typ == "" {
 		typ = "private"
 	}
-	_, err := s.db.ExecContext(ctx, `
+	_, err := s.exec(ctx, `
 		INSERT INTO chats(platform, id, type, title, lang, active, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?)
 		ON CONFLICT(platform, id) DO UPDATE SET type = excluded.type, title = excluded.title,
 			lang = excluded.lang, active = 1, updated_at = excluded.updated_at`,
@@ -134,7 +134,7 @@ func (s *Store) Chat(ctx context.Context, ref ChatRef) (Chat, error) {
 // SetDigest sets how the chat takes its alerts: "off" (one by one),
 // "hourly", or "daily" at minutes after local midnight.
 func (s *Store) SetDigest(ctx context.Context, ref ChatRef, mode string, at int) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE chats SET digest = ?, digest_at = ? WHERE platform = ? AND id = ?`,
+	_, err := s.exec(ctx, `UPDATE chats SET digest = ?, digest_at = ? WHERE platform = ? AND id = ?`,
 		mode, at, ref.Platform, ref.ID)
 	if err != nil {
 		return fmt.Errorf("storage: set digest of %s: %w", ref, err)
@@ -148,7 +148,7 @@ func (s *Store) SetQuiet(ctx context.Context, ref ChatRef, start, end int) error
 	if start < 0 {
 		start, end = -1, -1
 	}
-	_, err := s.db.ExecContext(ctx, `UPDATE chats SET quiet_start = ?, quiet_end = ? WHERE platform = ? AND id = ?`,
+	_, err := s.exec(ctx, `UPDATE chats SET quiet_start = ?, quiet_end = ? WHERE platform = ? AND id = ?`,
 		start, end, ref.Platform, ref.ID)
 	if err != nil {
 		return fmt.Errorf("storage: set quiet hours of %s: %w", ref, err)

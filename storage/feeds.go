@@ -10,7 +10,7 @@ import (
 // UpsertSection adds a section (listed after the existing ones) or renames
 // the one with the same key.
 func (s *Store) UpsertSection(ctx context.Context, sec Section) error {
-	_, err := s.db.ExecContext(ctx, `
+	_, err := s.exec(ctx, `
 		INSERT INTO sections(key, name, folded, position) VALUES (?, ?, ?, (SELECT count(*) FROM sections))
 		ON CONFLICT(key) DO UPDATE SET name = excluded.name, folded = excluded.folded`,
 		sec.Key, sec.Name, Fold(sec.Name))
@@ -68,7 +68,7 @@ func (s *Store) AddFeed(ctx context.Context, url, section, schedule string) (Fee
 	if n == 0 {
 		return Feed{}, fmt.Errorf("storage: feed %s: %w %q", url, ErrUnknownSection, section)
 	}
-	_, err := s.db.ExecContext(ctx, `
+	_, err := s.exec(ctx, `
 		INSERT INTO feeds(url, section, schedule, created_at) VALUES (?, ?, ?, ?)
 		ON CONFLICT(url) DO UPDATE SET section = excluded.section, schedule = excluded.schedule`,
 		url, section, schedule, time.Now().UnixMilli())
@@ -139,7 +139,7 @@ func (s *Store) FeedByURL(ctx context.Context, url string) (Feed, error) {
 // DeleteFeed removes a feed; its articles stay searchable. ErrNotFound if
 // there is no such feed.
 func (s *Store) DeleteFeed(ctx context.Context, id int64) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM feeds WHERE id = ?`, id)
+	res, err := s.exec(ctx, `DELETE FROM feeds WHERE id = ?`, id)
 	if err != nil {
 		return fmt.Errorf("storage: delete feed %d: %w", id, err)
 	}
@@ -154,7 +154,7 @@ func (s *Store) RecordFetchError(ctx context.Context, feedID int64, at time.Time
 	if msg == "" {
 		msg = "unknown error"
 	}
-	_, err := s.db.ExecContext(ctx, `UPDATE feeds SET last_error = ?, last_error_at = ? WHERE id = ?`,
+	_, err := s.exec(ctx, `UPDATE feeds SET last_error = ?, last_error_at = ? WHERE id = ?`,
 		msg, at.UnixMilli(), feedID)
 	if err != nil {
 		return fmt.Errorf("storage: record error on feed %d: %w", feedID, err)
@@ -164,7 +164,7 @@ func (s *Store) RecordFetchError(ctx context.Context, feedID int64, at time.Time
 
 // RecordNotModified records a 304 answer as a successful poll.
 func (s *Store) RecordNotModified(ctx context.Context, feedID int64, at time.Time) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE feeds SET last_success_at = ?, last_error = '' WHERE id = ?`,
+	_, err := s.exec(ctx, `UPDATE feeds SET last_success_at = ?, last_error = '' WHERE id = ?`,
 		at.UnixMilli(), feedID)
 	if err != nil {
 		return fmt.Errorf("storage: record 304 on feed %d: %w", feedID, err)
@@ -175,7 +175,7 @@ func (s *Store) RecordNotModified(ctx context.Context, feedID int64, at time.Tim
 // SetFeedFullText sets whether the feed's article pages are fetched for
 // their text; ErrNotFound if there is no such feed.
 func (s *Store) SetFeedFullText(ctx context.Context, id int64, fullText bool) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE feeds SET full_text = ? WHERE id = ?`, fullText, id)
+	res, err := s.exec(ctx, `UPDATE feeds SET full_text = ? WHERE id = ?`, fullText, id)
 	if err != nil {
 		return fmt.Errorf("storage: set full_text on feed %d: %w", id, err)
 	}

@@ -20,14 +20,17 @@ const (
 // One per chat keeps a chat with a long queue from holding up the others;
 // Waiting tells how long that chat's queue is.
 func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]Delivery, error) {
+	// Walk due rows in order of their time; keep a row only when it is its
+	// chat's oldest pending one, so a chat's alerts never overtake each other.
 	return s.deliveries(ctx, `
-		SELECT d.id, d.attempts, d.text, d.created_at, first.waiting, coalesce(d.article_id, 0), d.platform, d.chat_id, `+chatSettings+`
-		FROM (SELECT id, row_number() OVER w AS n, count(*) OVER (PARTITION BY platform, chat_id) AS waiting
-			FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ?
-			WINDOW w AS (PARTITION BY platform, chat_id ORDER BY id)) first
-		JOIN deliveries d ON d.id = first.id AND first.n = 1
-		LEFT JOIN chats c ON c.platform = d.platform AND c.id = d.chat_id
-		ORDER BY d.next_attempt_at, d.id LIMIT ?`, now.UnixMilli(), limit)
+		SELECT d.id, d.attempts, d.text, d.created_at,
+			(SELECT count(*) FROM deliveries w WHERE w.platform = d.platform AND w.chat_id = d.chat_id
+				AND w.state = 'pending' AND w.next_attempt_at <= ?1),
+			coalesce(d.article_id, 0), d.platform, d.chat_id, `+chatSettings+`
+		FROM deliveries d LEFT JOIN chats c ON c.platform = d.platform AND c.id = d.chat_id
+		WHERE d.state = 'pending' AND d.next_attempt_at <= ?1
+			AND d.id = (SELECT min(o.id) FROM deliveries o WHERE o.platform = d.platform AND o.chat_id = d.chat_id AND o.state = 'pending')
+		ORDER BY d.next_attempt_at, d.id LIMIT ?2`, now.UnixMilli(), limit)
 }
 
 // PendingFor returns up to limit pending deliveries of one chat, due or not,
@@ -84,7 +87,7 @@ func (s *Store) deliveries(ctx context.Context, query string, args ...any) ([]De
 
 // MarkSent records that the platform accepted the delivery.
 func (s *Store) MarkSent(ctx context.Context, id int64, at time.Time) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE deliveries SET state = 'sent', attempts = attempts + 1, sent_at = ?, last_error = '' WHERE id = ?`,
+	_, err := s.exec(ctx, `UPDATE deliveries SET state = 'sent', attempts = attempts + 1, sent_at = ?, last_error = '' WHERE id = ?`,
 		at.UnixMilli(), id)
 	if err != nil {
 		return fmt.Errorf("storage: mark delivery %d sent: %w", id, err)
@@ -94,7 +97,7 @@ func (s *Store) MarkSent(ctx context.Context, id int64, at time.Time) error {
 
 // MarkRetry records a failed attempt and when to try again.
 func (s *Store) MarkRetry(ctx context.Context, id int64, next time.Time, reason string) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?`,
+	_, err := s.exec(ctx, `UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?`,
 		next.UnixMilli(), reason, id)
 	if err != nil {
 		return fmt.Errorf("storage: reschedule delivery %d: %w", id, err)
@@ -104,7 +107,7 @@ func (s *Store) MarkRetry(ctx context.Context, id int64, next time.Time, reason 
 
 // MarkFailed ends a delivery that will not be sent (refused, or out of attempts).
 func (s *Store) MarkFailed(ctx context.Context, id int64, reason string) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE deliveries SET state = 'failed', attempts = attempts + 1, last_error = ? WHERE id = ?`,
+	_, err := s.exec(ctx, `UPDATE deliveries SET state = 'failed', attempts = attempts + 1, last_error = ? WHERE id = ?`,
 		reason, id)
 	if err != nil {
 		return fmt.Errorf("storage: mark delivery %d failed: %w", id, err)
@@ -146,7 +149,7 @@ func (s *Store) PendingCount(ctx context.Context) (int, error) {
 // Postpone moves a delivery's next attempt without counting an attempt (the
 // platform asked us to wait).
 func (s *Store) Postpone(ctx context.Context, id int64, next time.Time, reason string) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE deliveries SET next_attempt_at = ?, last_error = ? WHERE id = ?`,
+	_, err := s.exec(ctx, `UPDATE deliveries SET next_attempt_at = ?, last_error = ? WHERE id = ?`,
 		next.UnixMilli(), reason, id)
 	if err != nil {
 		return fmt.Errorf("storage: postpone delivery %d: %w", id, err)
@@ -217,6 +220,9 @@ func (s *Store) DeliveryStates(ctx context.Context, chat ChatRef) ([]DeliverySta
 // MarkSentMany records that one message (a digest, a combined alert)
 // carried all these deliveries.
 func (s *Store) MarkSentMany(ctx context.Context, ids []int64, at time.Time) error {
+	if len(ids) == 1 {
+		return s.MarkSent(ctx, ids[0], at)
+	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		for _, id := range ids {
 			if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = 'sent', attempts = attempts + 1, sent_at = ?, last_error = '' WHERE id = ?`,
@@ -231,7 +237,7 @@ func (s *Store) MarkSentMany(ctx context.Context, ids []int64, at time.Time) err
 // PostponeChat moves the next attempt of every pending delivery of the chat
 // to next (digest time, end of quiet hours).
 func (s *Store) PostponeChat(ctx context.Context, chat ChatRef, next time.Time) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE deliveries SET next_attempt_at = ? WHERE platform = ? AND chat_id = ? AND state = 'pending'`,
+	_, err := s.exec(ctx, `UPDATE deliveries SET next_attempt_at = ? WHERE platform = ? AND chat_id = ? AND state = 'pending'`,
 		next.UnixMilli(), chat.Platform, chat.ID)
 	if err != nil {
 		return fmt.Errorf("storage: postpone deliveries of %s: %w", chat, err)
@@ -242,7 +248,7 @@ func (s *Store) PostponeChat(ctx context.Context, chat ChatRef, next time.Time) 
 // EnqueueBroadcast queues text for every active chat and returns how many.
 func (s *Store) EnqueueBroadcast(ctx context.Context, text string) (int, error) {
 	now := time.Now().UnixMilli()
-	r, err := s.db.ExecContext(ctx, `
+	r, err := s.exec(ctx, `
 		INSERT INTO deliveries(platform, chat_id, text, next_attempt_at, created_at)
 		SELECT platform, id, ?, ?, ? FROM chats WHERE active = 1`, text, now, now)
 	if err != nil {

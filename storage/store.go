@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -25,6 +26,10 @@ var migrations embed.FS
 // Store is the product's database.
 type Store struct {
 	db *sql.DB
+	// writeMu lets one writer at a time in: SQLite allows only one, and
+	// queueing here is far cheaper than SQLite's sleep-and-retry on a busy
+	// database when the dispatcher's workers mark sends concurrently.
+	writeMu sync.Mutex
 }
 
 // Open opens (creating it and its parent folders if needed) the SQLite file
@@ -62,7 +67,7 @@ func (s *Store) Close() error {
 }
 
 func (s *Store) migrate(ctx context.Context) error {
-	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)`); err != nil {
+	if _, err := s.exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)`); err != nil {
 		return fmt.Errorf("storage: create migrations table: %w", err)
 	}
 	names, err := fs.Glob(migrations, "migrations/*.sql")
@@ -106,8 +111,17 @@ func (s *Store) applyMigration(ctx context.Context, version int, name string) er
 	})
 }
 
-// inTx runs fn in a transaction, committing when it returns nil.
+// exec runs one writing statement.
+func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	return s.db.ExecContext(ctx, query, args...)
+}
+
+// inTx runs fn in a (writing) transaction, committing when it returns nil.
 func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("storage: begin: %w", err)

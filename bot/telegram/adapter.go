@@ -42,6 +42,11 @@ type Options struct {
 	// HTTPClient is copied; its Timeout is raised to a little more than
 	// PollTimeout if it is shorter.
 	HTTPClient *http.Client
+	// WebhookURL, when set, makes Run call setWebhook with it and
+	// WebhookSecret and take updates from WebhookHandler instead of
+	// polling. WebhookSecret must then be 1–256 of A-Z a-z 0-9 _ -.
+	WebhookURL    string
+	WebhookSecret string
 }
 
 // Adapter is the Telegram bot.Platform. Its methods are safe for concurrent
@@ -55,6 +60,10 @@ type Adapter struct {
 	now         func() time.Time
 	backoffMin  time.Duration
 	backoffMax  time.Duration
+
+	webhookURL    string
+	webhookSecret string
+	hook          *webhookQueue
 }
 
 var _ bot.Platform = (*Adapter)(nil)
@@ -64,6 +73,9 @@ var _ bot.Platform = (*Adapter)(nil)
 func New(ctx context.Context, opts Options) (*Adapter, error) {
 	if opts.Token == "" {
 		return nil, errors.New("telegram: empty token")
+	}
+	if err := checkWebhook(opts.WebhookURL, opts.WebhookSecret); err != nil {
+		return nil, err
 	}
 	base := strings.TrimRight(opts.APIURL, "/")
 	if base == "" {
@@ -93,6 +105,10 @@ func New(ctx context.Context, opts Options) (*Adapter, error) {
 		now:         time.Now,
 		backoffMin:  time.Second,
 		backoffMax:  30 * time.Second,
+
+		webhookURL:    opts.WebhookURL,
+		webhookSecret: opts.WebhookSecret,
+		hook:          newWebhookQueue(),
 	}
 	// The endpoint is a format string: a '%' in the base must not count.
 	endpoint := strings.ReplaceAll(base, "%", "%%") + "/bot%s/%s"

@@ -24,8 +24,16 @@ const confirmTimeout = 3 * time.Second
 // Run long-polls getUpdates and hands each message or button press to handle,
 // one at a time and in order, before asking for more. It returns nil once ctx
 // is done; an in-flight poll is cancelled rather than waited for. Poll errors
-// are logged and retried with a backoff from 1 s to 30 s.
+// are logged and retried with a backoff from 1 s to 30 s. It first removes
+// any webhook, which would make getUpdates fail.
+//
+// With Options.WebhookURL it calls setWebhook instead and handles what
+// WebhookHandler accepts (see runWebhook).
 func (a *Adapter) Run(ctx context.Context, handle func(context.Context, bot.Update)) error {
+	if a.webhookURL != "" {
+		return a.runWebhook(ctx, handle)
+	}
+	a.removeWebhook(ctx)
 	offset := 0    // next update_id wanted
 	confirmed := 0 // offset Telegram has been told about
 	var backoff time.Duration

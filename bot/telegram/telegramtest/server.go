@@ -49,6 +49,8 @@ type Server struct {
 	updates     []tgbotapi.Update // pushed and not yet confirmed by an offset
 	pollGen     int               // the newest getUpdates; older ones answer 409
 	webhook     string
+	webhookSec  string
+	deliveries  []Delivery
 	chats       map[int64]tgbotapi.Chat
 	messages    map[msgKey]*stored
 	queries     map[string]int64 // callback query id → chat id
@@ -271,12 +273,16 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, method string, p
 		if p.Get("url") == "" {
 			return nil, badRequest("bad webhook: HTTPS url must be provided for webhook")
 		}
-		s.webhook = p.Get("url")
+		if sec := p.Get("secret_token"); sec != "" && !validSecret(sec) {
+			return nil, badRequest("bad webhook: secret token contains unallowed characters")
+		}
+		s.webhook, s.webhookSec = p.Get("url"), p.Get("secret_token")
+		s.notify()
 		return true, nil
 	case "deleteWebhook":
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		s.webhook = ""
+		s.webhook, s.webhookSec = "", ""
 		if p.Get("drop_pending_updates") == "true" {
 			s.updates = nil
 		}

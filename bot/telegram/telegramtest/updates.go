@@ -116,10 +116,10 @@ func (s *Server) PushCallback(chatID, userID int64, messageID int, data string, 
 
 // PushUpdate queues u as it is, except that the fake assigns the update_id,
 // a message_id when the message has none, and a callback query id when the
-// query has none.
+// query has none. While a webhook is set, u is POSTed to it instead, before
+// PushUpdate returns (see Deliveries).
 func (s *Server) PushUpdate(u tgbotapi.Update) tgbotapi.Update {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.nextUpdate++
 	u.UpdateID = s.nextUpdate
 	if m := u.Message; m != nil {
@@ -143,8 +143,15 @@ func (s *Server) PushUpdate(u tgbotapi.Update) tgbotapi.Update {
 			s.queries[cq.ID] = 0
 		}
 	}
-	s.updates = append(s.updates, u)
+	hook, secret := s.webhook, s.webhookSec
+	if hook == "" {
+		s.updates = append(s.updates, u)
+	}
 	s.notify()
+	s.mu.Unlock()
+	if hook != "" {
+		s.deliver(hook, secret, u)
+	}
 	return u
 }
 

@@ -1,0 +1,193 @@
+package telegram
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"newsbot/bot"
+)
+
+// SecretHeader carries the webhook secret in Telegram's requests.
+const SecretHeader = "X-Telegram-Bot-Api-Secret-Token"
+
+const (
+	maxWebhookBody = 1 << 20
+	queueSize      = 256  // webhook updates waiting for Run
+	recentSize     = 1000 // update_ids remembered to drop Telegram's retries
+)
+
+// checkWebhook validates the webhook options: none, or an absolute URL with
+// a secret Telegram accepts.
+func checkWebhook(hook, secret string) error {
+	if hook == "" {
+		return nil
+	}
+	u, err := url.Parse(hook)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return fmt.Errorf("telegram: webhook url %q is not an absolute https URL", hook)
+	}
+	if len(secret) < 1 || len(secret) > 256 {
+		return fmt.Errorf("telegram: webhook secret must be 1-256 characters, got %d", len(secret))
+	}
+	for _, r := range secret {
+		if !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			return fmt.Errorf("telegram: webhook secret may hold only A-Z a-z 0-9 _ -, not %q", r)
+		}
+	}
+	return nil
+}
+
+// webhookQueue hands updates from the webhook handler to Run and drops
+// update_ids it has queued before.
+type webhookQueue struct {
+	updates chan bot.Update
+
+	mu     sync.Mutex
+	recent map[int]struct{}
+	ring   []int
+	next   int
+}
+
+func newWebhookQueue() *webhookQueue {
+	return &webhookQueue{
+		updates: make(chan bot.Update, queueSize),
+		recent:  make(map[int]struct{}, recentSize),
+		ring:    make([]int, recentSize),
+	}
+}
+
+// offer queues up (when ok: some updates are only remembered, never
+// handled) unless id was offered before. It returns false when the queue is
+// full, leaving id unremembered so that Telegram's retry can bring it again.
+func (q *webhookQueue) offer(id int, up bot.Update, ok bool) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if _, dup := q.recent[id]; dup {
+		return true
+	}
+	if ok {
+		select {
+		case q.updates <- up:
+		default:
+			return false
+		}
+	}
+	if old := q.ring[q.next]; old != 0 {
+		delete(q.recent, old)
+	}
+	q.ring[q.next] = id
+	q.recent[id] = struct{}{}
+	q.next = (q.next + 1) % len(q.ring)
+	return true
+}
+
+// runWebhook sets the webhook, then handles what WebhookHandler queues, one
+// at a time and in order, until ctx is done. The webhook stays set when Run
+// returns, so that Telegram keeps updates for the next start.
+func (a *Adapter) runWebhook(ctx context.Context, handle func(context.Context, bot.Update)) error {
+	if err := a.setWebhook(ctx); err != nil {
+		return err
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case u := <-a.hook.updates:
+			handle(ctx, u)
+		}
+	}
+}
+
+// setWebhook calls setWebhook with the URL, the secret and the update kinds
+// the bot answers, until it succeeds, ctx ends (nil) or Telegram refuses it
+// for good (the error: a bad URL or token). tgbotapi v5.5.1's WebhookConfig
+// has no secret_token, hence the raw request.
+func (a *Adapter) setWebhook(ctx context.Context) error {
+	params := tgbotapi.Params{"url": a.webhookURL, "secret_token": a.webhookSecret}
+	if err := params.AddInterface("allowed_updates", allowedUpdates); err != nil {
+		return fmt.Errorf("telegram: setWebhook: %w", err)
+	}
+	var backoff time.Duration
+	for {
+		_, err := a.call(ctx).MakeRequest("setWebhook", params)
+		if err == nil {
+			a.log.Info("telegram: webhook set", slog.String("url", a.webhookURL))
+			return nil
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		var apiErr *tgbotapi.Error
+		if errors.As(err, &apiErr) && apiErr.Code >= 400 && apiErr.Code < 500 && apiErr.Code != http.StatusTooManyRequests {
+			return a.mapError("setWebhook", err)
+		}
+		backoff = a.nextBackoff(backoff, err)
+		a.log.Warn("telegram: setWebhook failed", slog.Any("err", a.mapError("setWebhook", err)), slog.Duration("retry_in", backoff))
+		if !sleep(ctx, backoff) {
+			return nil
+		}
+	}
+}
+
+// removeWebhook deletes any webhook before polling; pending updates stay.
+func (a *Adapter) removeWebhook(ctx context.Context) {
+	if _, err := a.call(ctx).Request(tgbotapi.DeleteWebhookConfig{}); err != nil && ctx.Err() == nil {
+		a.log.Warn("telegram: unable to remove the webhook before polling", slog.Any("err", a.mapError("deleteWebhook", err)))
+	}
+}
+
+// WebhookHandler serves the webhook: it answers 401 and does nothing when
+// X-Telegram-Bot-Api-Secret-Token is missing or wrong (compared in constant
+// time), queues each new update for Run and answers 200 at once; an
+// update_id seen before is acknowledged and dropped. It answers 404 when the
+// adapter polls instead, and 503 (Telegram retries) when the queue is full.
+func (a *Adapter) WebhookHandler() http.Handler {
+	return http.HandlerFunc(a.serveWebhook)
+}
+
+func (a *Adapter) serveWebhook(w http.ResponseWriter, r *http.Request) {
+	if a.webhookURL == "" {
+		http.Error(w, "telegram webhook is not enabled", http.StatusNotFound)
+		return
+	}
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	got := r.Header.Get(SecretHeader)
+	if a.webhookSecret == "" || subtle.ConstantTimeCompare([]byte(got), []byte(a.webhookSecret)) != 1 {
+		a.log.Warn("telegram: webhook request with a missing or wrong secret", slog.String("remote", r.RemoteAddr))
+		http.Error(w, "unauthorized", http.StatusUnauthorized)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxWebhookBody))
+	if err != nil {
+		http.Error(w, "body too large or unreadable", http.StatusRequestEntityTooLarge)
+		return
+	}
+	var u tgbotapi.Update
+	if err := json.Unmarshal(body, &u); err != nil || u.UpdateID <= 0 {
+		a.log.Warn("telegram: unreadable webhook body", slog.Any("err", err))
+		http.Error(w, "bad request", http.StatusBadRequest)
+		return
+	}
+	up, ok := a.convert(u)
+	if !a.hook.offer(u.UpdateID, up, ok) {
+		a.log.Warn("telegram: webhook queue full; refusing an update", slog.Int("update_id", u.UpdateID))
+		http.Error(w, "busy", http.StatusServiceUnavailable)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
