@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"os/signal"
@@ -27,6 +29,7 @@ import (
 	"newsbot/bot"
 	"newsbot/bot/console"
 	"newsbot/bot/telegram"
+	"newsbot/bot/zalo"
 	"newsbot/feeds"
 	"newsbot/storage"
 )
@@ -44,6 +47,8 @@ func main() {
 type Config struct {
 	Database string          `yaml:"database"`
 	Telegram TelegramConfig  `yaml:"telegram"`
+	Zalo     ZaloConfig      `yaml:"zalo"`
+	HTTP     HTTPConfig      `yaml:"http"`
 	Poll     PollConfig      `yaml:"poll"`
 	Delivery DeliveryConfig  `yaml:"delivery"`
 	Sections []SectionConfig `yaml:"sections"`
@@ -52,9 +57,30 @@ type Config struct {
 
 // TelegramConfig is the telegram: block.
 type TelegramConfig struct {
-	Token  string  `yaml:"token"`
-	APIURL string  `yaml:"api_url"`
-	Admins []int64 `yaml:"admins"`
+	Token   string        `yaml:"token"`
+	APIURL  string        `yaml:"api_url"`
+	Admins  []int64       `yaml:"admins"`
+	Webhook WebhookConfig `yaml:"webhook"`
+}
+
+// ZaloConfig is the zalo: block; an empty token turns Zalo off.
+type ZaloConfig struct {
+	Token         string        `yaml:"token"`
+	APIURL        string        `yaml:"api_url"`
+	Admins        []string      `yaml:"admins"`
+	Webhook       WebhookConfig `yaml:"webhook"`
+	RatePerSecond float64       `yaml:"rate_per_second"`
+}
+
+// WebhookConfig is a platform's webhook: an empty URL means long polling.
+type WebhookConfig struct {
+	URL    string `yaml:"url"`
+	Secret string `yaml:"secret"`
+}
+
+// HTTPConfig is the http: block: where webhooks (and /healthz) are served.
+type HTTPConfig struct {
+	Listen string `yaml:"listen"`
 }
 
 // PollConfig is the poll: block.
@@ -91,7 +117,8 @@ type FeedConfig struct {
 func defaultConfig() Config {
 	return Config{
 		Database: "data/newsbot.db",
-		Telegram: TelegramConfig{APIURL: "https://api.telegram.org"},
+		Telegram: TelegramConfig{APIURL: telegram.DefaultAPIURL},
+		Zalo:     ZaloConfig{APIURL: zalo.DefaultAPIURL, RatePerSecond: 10},
 		Poll:     PollConfig{Schedule: "@every 5m", Workers: 4, Timeout: 30 * time.Second, MaxAge: 48 * time.Hour},
 		Delivery: DeliveryConfig{RatePerSecond: 25, ChatInterval: time.Second, GroupInterval: 3 * time.Second, MaxAttempts: 8, Workers: 4},
 	}
@@ -113,6 +140,9 @@ func loadConfig(path string) (Config, error) {
 	if tok := os.Getenv("TELEGRAM_BOT_TOKEN"); tok != "" {
 		cfg.Telegram.Token = tok
 	}
+	if tok := os.Getenv("ZALO_BOT_TOKEN"); tok != "" {
+		cfg.Zalo.Token = tok
+	}
 	return cfg, nil
 }
 
@@ -125,7 +155,10 @@ func yamlError(err error) string {
 	return strings.Join(strings.Fields(strings.ReplaceAll(msg, "\n", "; ")), " ")
 }
 
-var sectionKey = regexp.MustCompile(`^[a-z0-9-]+$`)
+var (
+	sectionKey     = regexp.MustCompile(`^[a-z0-9-]+$`)
+	telegramSecret = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
+)
 
 // Validate returns every problem of the configuration, each naming its key.
 func (c Config) Validate() []string {
@@ -138,6 +171,37 @@ func (c Config) Validate() []string {
 	}
 	if u, err := url.Parse(c.Telegram.APIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		bad("telegram.api_url", "%q is not an http(s) URL", c.Telegram.APIURL)
+	}
+	if u, err := url.Parse(c.Zalo.APIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("zalo.api_url", "%q is not an http(s) URL", c.Zalo.APIURL)
+	}
+	if c.Zalo.RatePerSecond <= 0 {
+		bad("zalo.rate_per_second", "must be positive")
+	}
+	for _, w := range []struct {
+		key    string
+		hook   WebhookConfig
+		secret func(string) bool
+		rule   string
+	}{
+		{"telegram.webhook", c.Telegram.Webhook, telegramSecret.MatchString, "1–256 of A-Z a-z 0-9 _ -"},
+		{"zalo.webhook", c.Zalo.Webhook, func(s string) bool { return len(s) >= 8 && len(s) <= 256 }, "8–256 characters"},
+	} {
+		if w.hook.URL == "" {
+			continue
+		}
+		if u, err := url.Parse(w.hook.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad(w.key+".url", "%q is not an http(s) URL", w.hook.URL)
+		}
+		if !w.secret(w.hook.Secret) {
+			bad(w.key+".secret", "must be %s", w.rule)
+		}
+		if c.HTTP.Listen == "" {
+			bad("http.listen", "must be set to serve %s", w.key)
+		}
+	}
+	if c.Telegram.Webhook.URL != "" && c.Telegram.Webhook.URL == c.Zalo.Webhook.URL {
+		bad("zalo.webhook.url", "must differ from telegram.webhook.url")
 	}
 	if err := feeds.ValidateSchedule(c.Poll.Schedule); err != nil {
 		bad("poll.schedule", "%v", err)
@@ -239,13 +303,15 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		return 1
 	}
-	telegramState := "telegram on"
-	if cfg.Telegram.Token == "" {
-		telegramState = "telegram off (no token)"
+	state := func(name, token string) string {
+		if token == "" {
+			return name + " off (no token)"
+		}
+		return name + " on"
 	}
 	if *check {
-		fmt.Fprintf(stdout, "config ok: %d sections, %d feeds, database %s, %s\n",
-			len(cfg.Sections), len(cfg.Feeds), cfg.Database, telegramState)
+		fmt.Fprintf(stdout, "config ok: %d sections, %d feeds, database %s, %s, %s\n",
+			len(cfg.Sections), len(cfg.Feeds), cfg.Database, state("telegram", cfg.Telegram.Token), state("zalo", cfg.Zalo.Token))
 		return 0
 	}
 	level := slog.LevelInfo
@@ -253,8 +319,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		level = slog.LevelWarn // keep the terminal for the conversation
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	if !*consoleMode && cfg.Telegram.Token == "" {
-		log.Error("no platform to run: set telegram.token or TELEGRAM_BOT_TOKEN, or use -console")
+	if !*consoleMode && cfg.Telegram.Token == "" && cfg.Zalo.Token == "" {
+		log.Error("no platform to run: set telegram.token (TELEGRAM_BOT_TOKEN) or zalo.token (ZALO_BOT_TOKEN), or use -console")
 		return 1
 	}
 	if err := serve(ctx, cfg, *consoleMode, lang(*consoleLang), stdin, stdout, log); err != nil {
@@ -304,21 +370,54 @@ func serve(ctx context.Context, cfg Config, consoleMode bool, consoleLang string
 	for _, id := range cfg.Telegram.Admins {
 		admins["telegram:"+strconv.FormatInt(id, 10)] = true
 	}
+	for _, id := range cfg.Zalo.Admins {
+		admins["zalo:"+id] = true
+	}
 
 	platforms := map[string]bot.Platform{}
+	webhooks := http.NewServeMux()
 	if consoleMode {
 		platforms["console"] = console.New(stdin, stdout, consoleLang)
 	} else {
-		tg, err := telegram.New(ctx, telegram.Options{Token: cfg.Telegram.Token, APIURL: cfg.Telegram.APIURL, Commands: bot.Commands(), Log: log})
-		if err != nil {
-			return err
+		if cfg.Telegram.Token != "" {
+			tg, err := telegram.New(ctx, telegram.Options{Token: cfg.Telegram.Token, APIURL: cfg.Telegram.APIURL, Commands: bot.Commands(),
+				WebhookURL: cfg.Telegram.Webhook.URL, WebhookSecret: cfg.Telegram.Webhook.Secret, Log: log})
+			if err != nil {
+				return err
+			}
+			platforms["telegram"] = tg
+			mountWebhook(webhooks, cfg.Telegram.Webhook.URL, tg.WebhookHandler())
 		}
-		platforms["telegram"] = tg
+		if cfg.Zalo.Token != "" {
+			za, err := zalo.New(ctx, zalo.Options{Token: cfg.Zalo.Token, APIURL: cfg.Zalo.APIURL,
+				WebhookURL: cfg.Zalo.Webhook.URL, WebhookSecret: cfg.Zalo.Webhook.Secret, Seen: store.SeenUpdates("zalo"), Log: log})
+			if err != nil {
+				return err
+			}
+			platforms["zalo"] = za
+			mountWebhook(webhooks, cfg.Zalo.Webhook.URL, za.WebhookHandler())
+		}
+	}
+	webhooks.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
+	var server *http.Server
+	if cfg.HTTP.Listen != "" && !consoleMode {
+		ln, err := net.Listen("tcp", cfg.HTTP.Listen)
+		if err != nil {
+			return fmt.Errorf("http.listen: %w", err)
+		}
+		server = &http.Server{Handler: webhooks, ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			if err := server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error("http server stopped", "err", err)
+			}
+		}()
+		log.Info("http listening", "addr", ln.Addr().String())
 	}
 	dispatcher := bot.NewDispatcher(bot.DispatcherOptions{
 		Store: store, Platforms: platforms, Log: log,
 		RatePerSecond: cfg.Delivery.RatePerSecond, ChatInterval: cfg.Delivery.ChatInterval,
 		GroupInterval: cfg.Delivery.GroupInterval, MaxAttempts: cfg.Delivery.MaxAttempts, Workers: cfg.Delivery.Workers,
+		PlatformRates: map[string]float64{"zalo": cfg.Zalo.RatePerSecond},
 	})
 	core := bot.New(bot.Options{Store: store, Feeds: feedAdmin{scheduler}, Admins: admins, Log: log, Wake: dispatcher.Wake})
 	scheduler.OnSaved(func(res storage.SaveResult) {
@@ -356,6 +455,11 @@ func serve(ctx context.Context, cfg Config, consoleMode bool, consoleLang string
 	// Stop taking updates, stop polling, let the send in flight finish.
 	stopped := make(chan struct{})
 	go func() {
+		if server != nil {
+			shutdownCtx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+			server.Shutdown(shutdownCtx)
+			cancel()
+		}
 		receiving.Wait()
 		scheduler.Stop()
 		dispatching.Wait()
@@ -374,6 +478,19 @@ func serve(ctx context.Context, cfg Config, consoleMode bool, consoleLang string
 	}
 	log.Info("newsbot stopped")
 	return nil
+}
+
+// mountWebhook serves handler at the path of the webhook's public URL (a
+// reverse proxy maps the public URL to this listener).
+func mountWebhook(mux *http.ServeMux, webhookURL string, handler http.Handler) {
+	if webhookURL == "" {
+		return
+	}
+	path := "/"
+	if u, err := url.Parse(webhookURL); err == nil && u.Path != "" {
+		path = u.Path
+	}
+	mux.Handle("POST "+path, handler)
 }
 
 // syncConfig loads the file's sections and feeds into the database (added

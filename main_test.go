@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"newsbot/bot/telegram/telegramtest"
+	"newsbot/bot/zalo/zalotest"
 )
 
 // feedServer serves an RSS feed whose items a test can add to, with an ETag
@@ -385,5 +386,80 @@ feeds: [{url: %s/home.rss, section: chinh-tri}]
 		if strings.Contains(got, bad) {
 			t.Errorf("console output has markup %q:\n%s", bad, got)
 		}
+	}
+}
+
+func TestEndToEndZalo(t *testing.T) {
+	t.Setenv("TELEGRAM_BOT_TOKEN", "")
+	za := zalotest.New(t)
+	feed := newFeedServer(t)
+	feed.add("Đảng bộ tỉnh Lào Cai tổng kết 6 tháng", "https://baolaocai.vn/dang-bo", "Tổng kết.", time.Now().Add(-time.Hour))
+	cfg := writeConfig(t, fmt.Sprintf(`
+database: %s
+zalo:
+  token: %q
+  api_url: %s
+  admins: ["zadmin"]
+poll: {schedule: "@every 1s", allow_private_addresses: true}
+delivery: {chat_interval: 10ms}
+sections:
+  - {key: chinh-tri, name: "Chính trị"}
+  - {key: kinh-te, name: "Kinh tế"}
+feeds: [{url: %s/home.rss, section: chinh-tri}]
+`, filepath.Join(t.TempDir(), "z.db"), za.Token, za.URL, feed.URL))
+	start(t, "-config", cfg)
+	waitUntil(t, "the first poll", func() bool { full, _ := feed.counts(); return full >= 1 })
+
+	waitZalo := func(user string, before int, want string) zalotest.Sent {
+		t.Helper()
+		var got zalotest.Sent
+		za.WaitSent(t, func(all []zalotest.Sent) bool {
+			var mine []zalotest.Sent
+			for _, s := range all {
+				if s.ChatID == user {
+					mine = append(mine, s)
+				}
+			}
+			for _, s := range mine[min(before, len(mine)):] {
+				if strings.Contains(s.Text+s.Caption, want) {
+					got = s
+					return true
+				}
+			}
+			return false
+		}, 15*time.Second)
+		return got
+	}
+	askZalo := func(user, text, want string) zalotest.Sent {
+		t.Helper()
+		before := len(za.SentTo(user))
+		za.PushText(user, text)
+		return waitZalo(user, before, want)
+	}
+	sections := askZalo("zuser", "/sections", "Các chuyên mục")
+	if strings.Contains(sections.Text, "<") {
+		t.Errorf("HTML reached a Zalo user:\n%s", sections.Text)
+	}
+	askZalo("zuser", "đăng ký chinh tri", "Đã đăng ký: Chính trị")
+	waitUntil(t, "a 304", func() bool { _, nm := feed.counts(); return nm >= 1 })
+
+	before := len(za.SentTo("zuser"))
+	feed.add("Hội nghị giao ban công tác khoa giáo <b>6 tháng</b>", "https://baolaocai.vn/khoa-giao", "Sáng 5/7, Ban Tuyên giáo Tỉnh ủy tổ chức hội nghị.", time.Now())
+	alert := waitZalo("zuser", before, "khoa giáo")
+	text := alert.Text + alert.Caption
+	if strings.Contains(text, "<b>") || !strings.Contains(text, "\nhttps://baolaocai.vn/khoa-giao") && !strings.Contains(text, ": https://baolaocai.vn/khoa-giao") {
+		t.Errorf("Zalo alert is not plain text with its link:\n%s", text)
+	}
+	askZalo("zuser", "tìm khoa giao", "Hội nghị giao ban")
+	askZalo("zuser", "/addfeed "+feed.URL+"/other.rss kinh-te", "quản trị viên")
+	askZalo("zadmin", "/addfeed "+feed.URL+"/other.rss kinh-te", "Đã thêm nguồn tin")
+	n := 0
+	for _, s := range za.SentTo("zuser") {
+		if strings.Contains(s.Text+s.Caption, "khoa giáo 6 tháng") && !strings.Contains(s.Text, "Kết quả") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("the alert reached the Zalo user %d times, want 1", n)
 	}
 }

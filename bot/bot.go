@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -46,6 +47,9 @@ type Bot struct {
 	loc    *time.Location
 	log    *slog.Logger
 	wake   func()
+
+	mu       sync.Mutex
+	searches map[storage.ChatRef]searchState // each chat's last search, for /more
 }
 
 // New returns a Bot.
@@ -60,6 +64,7 @@ func New(opts Options) *Bot {
 	if b.admins == nil {
 		b.admins = map[string]bool{}
 	}
+	b.searches = map[storage.ChatRef]searchState{}
 	return b
 }
 
@@ -192,6 +197,8 @@ func (b *Bot) handler(cmd string) (handler, bool) {
 		return handler{fn: b.latest}, true
 	case "search":
 		return handler{fn: b.search}, true
+	case "more":
+		return handler{fn: b.more}, true
 	case "addfeed":
 		return handler{fn: b.addFeed, admin: true}, true
 	case "delfeed":
@@ -228,6 +235,7 @@ func Commands() []Command {
 		c("mysubs", "Chuyên mục bạn đang nhận", "Your subscriptions"),
 		c("latest", "5 tin mới nhất", "The 5 newest articles"),
 		c("search", "Tìm bài đã đăng", "Search articles"),
+		c("more", "Trang kết quả tiếp theo", "Next page of results"),
 		c("digest", "Nhận bản tin theo giờ hoặc hằng ngày", "Hourly or daily digests"),
 		c("quiet", "Giờ yên lặng", "Quiet hours"),
 	}

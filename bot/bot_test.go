@@ -348,3 +348,56 @@ func TestDispatcherOutcomes(t *testing.T) {
 		})
 	}
 }
+
+func TestSearchPagesAndSection(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	var items []storage.Item
+	for i := range 7 {
+		link := "https://baolaocai.vn/hoi-nghi-" + string(rune('a'+i))
+		items = append(items, storage.Item{GUID: link, Link: link, Canonical: link,
+			Title: "Hội nghị số " + string(rune('A'+i)), Published: time.Now().Add(time.Duration(i) * time.Minute)})
+	}
+	if _, err := e.store.SaveItems(ctx, e.feed.ID, items, storage.SaveOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	first := e.say(t, "2", "/search hoi nghi")
+	if n := strings.Count(first, "• "); n != 5 {
+		t.Fatalf("first page has %d results, want 5:\n%s", n, first)
+	}
+	if !strings.Contains(first, "Hội nghị số G") {
+		t.Errorf("newest first among equals: page 1 lacks the newest:\n%s", first)
+	}
+	msgs := e.p.messages()
+	if b := msgs[len(msgs)-1].Buttons; len(b) != 1 || b[0][0].Data != "more" {
+		t.Fatalf("no next-page button: %+v", b)
+	}
+	second := e.say(t, "2", "/more")
+	if n := strings.Count(second, "• "); n != 2 || !strings.Contains(second, "trang 2") {
+		t.Fatalf("second page:\n%s", second)
+	}
+	if got := e.say(t, "2", "/more"); !strings.Contains(got, "Chưa có kết quả nào để xem tiếp") {
+		t.Fatalf("/more after the last page: %q", got)
+	}
+	if got := e.say(t, "2", "/search hoi nghi kinh-te"); !strings.Contains(got, "Không tìm thấy") {
+		t.Fatalf("section filter: %q", got)
+	}
+	if got := e.say(t, "2", "/search hoi nghi chinh-tri"); strings.Count(got, "• ") != 5 {
+		t.Fatalf("section filter dropped matches: %q", got)
+	}
+
+	// Without buttons: a text hint, and sections by number.
+	e.p.buttons = false
+	if got := e.say(t, "3", "/search hội nghị"); !strings.Contains(got, "Gõ /more để xem tiếp") {
+		t.Fatalf("no text hint for /more: %q", got)
+	}
+	if got := e.say(t, "3", "/sections"); !strings.Contains(got, "2. ▫️ Kinh tế") {
+		t.Fatalf("sections are not numbered: %q", got)
+	}
+	if got := e.say(t, "3", "/subscribe 2"); !strings.Contains(got, "Kinh tế") || !strings.Contains(got, "Đã đăng ký") {
+		t.Fatalf("/subscribe 2: %q", got)
+	}
+	if got := e.say(t, "3", "/subscribe 9"); !strings.Contains(got, "Không có chuyên mục") {
+		t.Fatalf("/subscribe 9: %q", got)
+	}
+}

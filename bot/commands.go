@@ -42,12 +42,13 @@ func (b *Bot) sectionsView(ctx context.Context, chat storage.ChatRef, lg string,
 	}
 	lines := []string{tr(lg, "sections_head")}
 	var buttons [][]Button
-	for _, sec := range all {
+	for i, sec := range all {
 		mark, action := "▫️", "➕ "
 		if subs[sec.Key] {
 			mark, action = "✅", "✅ "
 		}
-		lines = append(lines, fmt.Sprintf("%s %s — <code>%s</code>", mark, Escape(sec.Name), Escape(sec.Key)))
+		// Numbered, so that "/subscribe 2" works where there are no buttons.
+		lines = append(lines, fmt.Sprintf("%d. %s %s — <code>%s</code>", i+1, mark, Escape(sec.Name), Escape(sec.Key)))
 		buttons = append(buttons, []Button{{Text: action + sec.Name, Data: "t:" + sec.Key}})
 	}
 	if !withButtons {
@@ -82,6 +83,13 @@ func (b *Bot) sections(ctx context.Context, r *request) error {
 // handleCallback answers a button press: "t:KEY" toggles a subscription and
 // redraws the section list in place.
 func (b *Bot) handleCallback(ctx context.Context, r *request) {
+	if r.Text == "more" {
+		r.p.AnswerCallback(ctx, r.Callback.ID, "")
+		if err := b.more(ctx, r); err != nil {
+			b.log.Error("bot: next page", "err", err)
+		}
+		return
+	}
 	key, ok := strings.CutPrefix(r.Text, "t:")
 	if !ok {
 		r.p.AnswerCallback(ctx, r.Callback.ID, "")
@@ -148,8 +156,16 @@ func (b *Bot) resolveSections(ctx context.Context, args string) ([]string, strin
 	} else if !errors.Is(err, storage.ErrUnknownSection) {
 		return nil, "", err
 	}
+	all, err := b.store.Sections(ctx)
+	if err != nil {
+		return nil, "", err
+	}
 	var keys []string
 	for _, word := range strings.FieldsFunc(args, func(r rune) bool { return r == ',' || r == ' ' || r == ';' }) {
+		if n, err := strconv.Atoi(word); err == nil && n >= 1 && n <= len(all) {
+			keys = append(keys, all[n-1].Key) // its number in /sections
+			continue
+		}
 		sec, err := b.store.FindSection(ctx, word)
 		if errors.Is(err, storage.ErrUnknownSection) {
 			return nil, word, nil
@@ -323,21 +339,81 @@ func (b *Bot) articleList(articles []storage.Article) string {
 	return strings.Join(lines, "\n\n")
 }
 
+// searchState is a chat's last search, for /more.
+type searchState struct {
+	query, section string
+	offset         int
+}
+
+// search finds articles: "/search WORDS [KEY]", the best 5 first, with a
+// way to the next page.
 func (b *Bot) search(ctx context.Context, r *request) error {
-	if storage.MatchExpr(r.args) == "" {
+	query, section := r.args, ""
+	if words := strings.Fields(r.args); len(words) > 1 {
+		if sec, err := b.store.FindSection(ctx, words[len(words)-1]); err == nil && sec.Key == storage.Fold(words[len(words)-1]) {
+			query, section = strings.Join(words[:len(words)-1], " "), sec.Key
+		}
+	}
+	if storage.MatchExpr(query) == "" {
 		r.reply(ctx, r.t("search_usage"))
 		return nil
 	}
-	articles, err := b.store.Search(ctx, r.args, "", listLimit, 0)
+	return b.searchPage(ctx, r, searchState{query: query, section: section})
+}
+
+// more shows the next page of the chat's last search.
+func (b *Bot) more(ctx context.Context, r *request) error {
+	b.mu.Lock()
+	st, ok := b.searches[r.Chat.ChatRef]
+	b.mu.Unlock()
+	if !ok {
+		r.reply(ctx, r.t("more_none"))
+		return nil
+	}
+	return b.searchPage(ctx, r, st)
+}
+
+func (b *Bot) searchPage(ctx context.Context, r *request, st searchState) error {
+	articles, err := b.store.Search(ctx, st.query, st.section, listLimit+1, st.offset)
 	if err != nil {
 		return err
 	}
-	query := Escape(truncate(r.args, 80))
+	query := Escape(truncate(st.query, 80))
 	if len(articles) == 0 {
-		r.reply(ctx, r.t("search_none", query))
+		if st.offset > 0 {
+			r.reply(ctx, r.t("more_end"))
+		} else {
+			r.reply(ctx, r.t("search_none", query))
+		}
 		return nil
 	}
-	r.reply(ctx, r.t("search_head", query)+"\n\n"+b.articleList(articles))
+	hasMore := len(articles) > listLimit
+	if hasMore {
+		articles = articles[:listLimit]
+	}
+	head := r.t("search_head", query)
+	if st.offset > 0 {
+		head = r.t("search_head_page", query, st.offset/listLimit+1)
+	}
+	text := head + "\n\n" + b.articleList(articles)
+	next := st
+	next.offset += listLimit
+	b.mu.Lock()
+	if hasMore {
+		b.searches[r.Chat.ChatRef] = next
+	} else {
+		delete(b.searches, r.Chat.ChatRef)
+	}
+	b.mu.Unlock()
+	if !hasMore {
+		r.reply(ctx, text)
+		return nil
+	}
+	if !r.p.Buttons() {
+		r.reply(ctx, text+"\n\n"+r.t("more_hint"))
+		return nil
+	}
+	r.reply(ctx, text, []Button{{Text: r.t("more_button"), Data: "more"}})
 	return nil
 }
 

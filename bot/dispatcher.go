@@ -15,18 +15,18 @@ import (
 type DispatcherOptions struct {
 	Store     *storage.Store
 	Platforms map[string]Platform // by Platform.Name()
-	Location  *time.Location
 	Log       *slog.Logger
 
-	RatePerSecond float64          // all chats together; default 25
-	ChatInterval  time.Duration    // least gap between two messages to one private chat; default 1s
-	GroupInterval time.Duration    // least gap to one group or channel; default 3s
-	MaxAttempts   int              // then the delivery is failed; default 8
-	Workers       int              // sends in flight at once; default 4
-	PollInterval  time.Duration    // how often the outbox is checked when idle; default 1s
-	SendTimeout   time.Duration    // longest wait for one send; default 5s
-	RetryBase     time.Duration    // first retry delay after a failure, doubling; default 2s
-	Now           func() time.Time // the clock digests and quiet hours follow; default time.Now
+	RatePerSecond float64            // all chats of a platform together; default 25
+	PlatformRates map[string]float64 // a platform's own rate, over RatePerSecond (zalo: 10)
+	ChatInterval  time.Duration      // least gap between two messages to one private chat; default 1s
+	GroupInterval time.Duration      // least gap to one group or channel; default 3s
+	MaxAttempts   int                // then the delivery is failed; default 8
+	Workers       int                // sends in flight at once; default 4
+	PollInterval  time.Duration      // how often the outbox is checked when idle; default 1s
+	SendTimeout   time.Duration      // longest wait for one send; default 5s
+	RetryBase     time.Duration      // first retry delay after a failure, doubling; default 2s
+	Now           func() time.Time   // the clock digests and quiet hours follow; default time.Now
 }
 
 // combineAbove is how many waiting alerts make the dispatcher send one
@@ -46,11 +46,47 @@ type Dispatcher struct {
 	wake     chan struct{}
 	mu       sync.Mutex
 	nextChat map[storage.ChatRef]time.Time // earliest next send per chat
-	nextAny  time.Time                     // earliest next send overall
-	last429  time.Time                     // when some chat last got a 429
-	last429c storage.ChatRef               // and which
-	recent   []time.Time                   // when the last RatePerSecond sends started, a ring
-	recentAt int                           // the ring's oldest entry
+	limits   map[string]*limiter           // per platform
+}
+
+// limiter paces one platform's sends.
+type limiter struct {
+	rate     float64
+	next     time.Time       // earliest next send
+	recent   []time.Time     // when the last rate sends started, a ring
+	recentAt int             // the ring's oldest entry
+	last429  time.Time       // when some chat last got a 429
+	last429c storage.ChatRef // and which
+}
+
+func newLimiter(rate float64) *limiter {
+	// The one-second window is kept for rates a chat platform has; above
+	// that, even spacing alone is precise enough.
+	window := 0
+	if rate <= 1000 {
+		window = max(int(rate), 1)
+	}
+	return &limiter{rate: rate, recent: make([]time.Time, window)}
+}
+
+// reserve books the next send and returns when it may start: sends are
+// spaced 1/rate apart, and no more than rate start in any second (plus a
+// margin), so bursts after a pause stay within the limit too. The caller
+// holds the dispatcher's lock.
+func (l *limiter) reserve(now time.Time) time.Time {
+	at := l.next
+	if len(l.recent) > 0 {
+		if oldest := l.recent[l.recentAt]; !oldest.IsZero() {
+			at = later(at, oldest.Add(time.Second+windowMargin))
+		}
+	}
+	at = later(at, now)
+	if len(l.recent) > 0 {
+		l.recent[l.recentAt] = at
+		l.recentAt = (l.recentAt + 1) % len(l.recent)
+	}
+	l.next = at.Add(time.Duration(float64(time.Second) / l.rate))
+	return at
 }
 
 // windowMargin keeps the measured rate under the limit when network delays
@@ -86,20 +122,19 @@ func NewDispatcher(opts DispatcherOptions) *Dispatcher {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	if opts.Location == nil {
-		opts.Location = VietnamTime()
-	}
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
-	// The one-second window is kept for rates a chat platform has; above
-	// that, even spacing alone is precise enough.
-	window := 0
-	if opts.RatePerSecond <= 1000 {
-		window = max(int(opts.RatePerSecond), 1)
+	d := &Dispatcher{opts: opts, wake: make(chan struct{}, 1), nextChat: map[storage.ChatRef]time.Time{},
+		limits: map[string]*limiter{}}
+	for name := range opts.Platforms {
+		rate := opts.RatePerSecond
+		if r, ok := opts.PlatformRates[name]; ok && r > 0 {
+			rate = r
+		}
+		d.limits[name] = newLimiter(rate)
 	}
-	return &Dispatcher{opts: opts, wake: make(chan struct{}, 1), nextChat: map[storage.ChatRef]time.Time{},
-		recent: make([]time.Time, window)}
+	return d
 }
 
 // Wake tells the dispatcher that new deliveries may be due.
@@ -154,7 +189,7 @@ func (d *Dispatcher) runOnce(ctx context.Context) time.Duration {
 				soonest = min(soonest, wait)
 				continue
 			}
-			if !d.waitGlobal(ctx) {
+			if !d.waitPlatform(ctx, del.Chat.Platform) {
 				break
 			}
 			sem <- struct{}{}
@@ -246,25 +281,15 @@ func (d *Dispatcher) chatWait(chat storage.Chat) time.Duration {
 	return time.Until(d.nextChat[chat.ChatRef])
 }
 
-// waitGlobal waits for the overall rate limit; false if ctx ended first.
-// Sends are spaced 1/RatePerSecond apart, and no more than RatePerSecond
-// start in any second (plus a margin), so bursts after a pause stay within
-// the limit too.
-func (d *Dispatcher) waitGlobal(ctx context.Context) bool {
+// waitPlatform waits for the platform's rate limit; false if ctx ended
+// first. A platform without a limiter (not running) does not wait.
+func (d *Dispatcher) waitPlatform(ctx context.Context, platform string) bool {
 	d.mu.Lock()
-	now := time.Now()
-	at := d.nextAny
-	if len(d.recent) > 0 {
-		if oldest := d.recent[d.recentAt]; !oldest.IsZero() {
-			at = later(at, oldest.Add(time.Second+windowMargin))
-		}
+	l, ok := d.limits[platform]
+	var at time.Time
+	if ok {
+		at = l.reserve(time.Now())
 	}
-	at = later(at, now)
-	if len(d.recent) > 0 {
-		d.recent[d.recentAt] = at
-		d.recentAt = (d.recentAt + 1) % len(d.recent)
-	}
-	d.nextAny = at.Add(time.Duration(float64(time.Second) / d.opts.RatePerSecond))
 	d.mu.Unlock()
 	if wait := time.Until(at); wait > 0 {
 		t := time.NewTimer(wait)
@@ -383,20 +408,22 @@ func (d *Dispatcher) failed(ctx context.Context, del storage.Delivery, sendErr e
 }
 
 // rateLimited pauses the chat that got a 429 until the platform's
-// retry_after, and everything when the limit is not the chat's own: the
-// platform said so, or a second chat was limited within that window.
+// retry_after, and the whole platform when the limit is not the chat's own:
+// the platform said so, or a second chat was limited within that window.
 func (d *Dispatcher) rateLimited(chat storage.ChatRef, retry *RetryAfterError) time.Time {
 	now := time.Now()
 	next := now.Add(retry.After)
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.nextChat[chat] = next
-	if retry.Global || (d.last429c != chat && now.Sub(d.last429) < retry.After) {
-		if next.After(d.nextAny) {
-			d.nextAny = next
-		}
+	l, ok := d.limits[chat.Platform]
+	if !ok {
+		return next
 	}
-	d.last429, d.last429c = now, chat
+	if retry.Global || (l.last429c != chat && now.Sub(l.last429) < retry.After) {
+		l.next = later(l.next, next)
+	}
+	l.last429, l.last429c = now, chat
 	return next
 }
 

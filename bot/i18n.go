@@ -29,11 +29,11 @@ var texts = map[string][2]string{
 	"help": {
 		"<b>Các lệnh</b>\n/start — giới thiệu\n/help — danh sách lệnh\n/sections — các chuyên mục, bấm để đăng ký hoặc hủy\n" +
 			"/subscribe <i>chuyên mục</i> — đăng ký (<code>all</code> = tất cả)\n/unsubscribe <i>chuyên mục</i> — hủy đăng ký\n" +
-			"/mysubs — chuyên mục bạn đang nhận\n/latest [<i>chuyên mục</i>] — 5 tin mới nhất\n/search <i>từ khóa</i> — tìm bài (gõ không dấu cũng được)\n" +
+			"/mysubs — chuyên mục bạn đang nhận\n/latest [<i>chuyên mục</i>] — 5 tin mới nhất\n/search <i>từ khóa</i> [<i>chuyên mục</i>] — tìm bài (gõ không dấu cũng được); /more — trang sau\n" +
 			"/digest off|hourly|daily <i>HH:MM</i> — nhận bản tin thay vì từng bài\n/quiet <i>HH:MM-HH:MM</i>|off — giờ yên lặng",
 		"<b>Commands</b>\n/start — introduction\n/help — this list\n/sections — the sections; tap to subscribe or unsubscribe\n" +
 			"/subscribe <i>section</i> — subscribe (<code>all</code> = every section)\n/unsubscribe <i>section</i> — unsubscribe\n" +
-			"/mysubs — your subscriptions\n/latest [<i>section</i>] — the 5 newest articles\n/search <i>words</i> — search articles (accents optional)\n" +
+			"/mysubs — your subscriptions\n/latest [<i>section</i>] — the 5 newest articles\n/search <i>words</i> [<i>section</i>] — search articles (accents optional); /more — next page\n" +
 			"/digest off|hourly|daily <i>HH:MM</i> — digests instead of single alerts\n/quiet <i>HH:MM-HH:MM</i>|off — quiet hours",
 	},
 	"help_admin": {
@@ -111,6 +111,11 @@ var texts = map[string][2]string{
 	"stats_queue":         {"Hàng đợi: %d tin, cũ nhất %s", "Queue: %d, oldest %s"},
 	"broadcast_usage":     {"Cú pháp: /broadcast <i>nội dung</i>", "Usage: /broadcast <i>text</i>"},
 	"broadcast_queued":    {"Đã xếp hàng gửi tới %d cuộc trò chuyện.", "Queued for %d chats."},
+	"search_head_page":    {"<b>Kết quả cho “%s”</b> — trang %d", "<b>Results for “%s”</b> — page %d"},
+	"more_hint":           {"Gõ /more để xem tiếp.", "Type /more for the next page."},
+	"more_button":         {"Trang sau ›", "Next page ›"},
+	"more_none":           {"Chưa có kết quả nào để xem tiếp. Hãy tìm bằng /search <i>từ khóa</i>.", "There is nothing to continue. Search with /search <i>words</i>."},
+	"more_end":            {"Hết kết quả.", "No more results."},
 	"read_more":           {"Đọc bài", "Read"},
 	"all":                 {"tất cả chuyên mục", "every section"},
 }
