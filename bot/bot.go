@@ -199,6 +199,12 @@ func (b *Bot) handler(cmd string) (handler, bool) {
 		return handler{fn: b.search}, true
 	case "more":
 		return handler{fn: b.more}, true
+	case "follow":
+		return handler{fn: b.follow}, true
+	case "unfollow":
+		return handler{fn: b.unfollow}, true
+	case "follows":
+		return handler{fn: b.follows}, true
 	case "addfeed":
 		return handler{fn: b.addFeed, admin: true}, true
 	case "delfeed":
@@ -236,6 +242,9 @@ func Commands() []Command {
 		c("latest", "5 tin mới nhất", "The 5 newest articles"),
 		c("search", "Tìm bài đã đăng", "Search articles"),
 		c("more", "Trang kết quả tiếp theo", "Next page of results"),
+		c("follow", "Báo khi có bài chứa cụm từ", "Alert on articles with a phrase"),
+		c("unfollow", "Thôi theo dõi cụm từ", "Stop following a phrase"),
+		c("follows", "Các cụm từ đang theo dõi", "Phrases you follow"),
 		c("digest", "Nhận bản tin theo giờ hoặc hằng ngày", "Hourly or daily digests"),
 		c("quiet", "Giờ yên lặng", "Quiet hours"),
 	}

@@ -165,6 +165,13 @@ func TestCommands(t *testing.T) {
 		{"delfeed unknown", "1", "/delfeed 999", []string{"Không có nguồn tin"}},
 		{"delfeed usage", "1", "/delfeed", []string{"Cú pháp"}},
 		{"feeds", "1", "/feeds", []string{"baolaocai.vn", "chinh-tri", "chưa"}},
+		{"follow usage", "2", "/follow !!!", []string{"Cú pháp: /follow"}},
+		{"follow", "2", "/follow Sa Pa", []string{"Đã theo dõi “Sa Pa”"}},
+		{"follow again folded", "2", "/follow sa pa", []string{"từ trước"}},
+		{"follows", "2", "/follows", []string{"• Sa Pa"}},
+		{"unfollow unknown", "2", "/unfollow Hà Nội", []string{"không theo dõi"}},
+		{"unfollow", "2", "/unfollow SA PA", []string{"Đã thôi theo dõi"}},
+		{"follows empty", "2", "/follows", []string{"chưa theo dõi"}},
 		{"too long", "2", "/search " + strings.Repeat("a", 5000), []string{"quá dài", "1000"}},
 	}
 	for _, tc := range tests {

@@ -30,10 +30,12 @@ var texts = map[string][2]string{
 		"<b>Các lệnh</b>\n/start — giới thiệu\n/help — danh sách lệnh\n/sections — các chuyên mục, bấm để đăng ký hoặc hủy\n" +
 			"/subscribe <i>chuyên mục</i> — đăng ký (<code>all</code> = tất cả)\n/unsubscribe <i>chuyên mục</i> — hủy đăng ký\n" +
 			"/mysubs — chuyên mục bạn đang nhận\n/latest [<i>chuyên mục</i>] — 5 tin mới nhất\n/search <i>từ khóa</i> [<i>chuyên mục</i>] — tìm bài (gõ không dấu cũng được); /more — trang sau\n" +
+			"/follow <i>cụm từ</i> — báo bài có cụm từ ở mọi chuyên mục; /unfollow, /follows\n" +
 			"/digest off|hourly|daily <i>HH:MM</i> — nhận bản tin thay vì từng bài\n/quiet <i>HH:MM-HH:MM</i>|off — giờ yên lặng",
 		"<b>Commands</b>\n/start — introduction\n/help — this list\n/sections — the sections; tap to subscribe or unsubscribe\n" +
 			"/subscribe <i>section</i> — subscribe (<code>all</code> = every section)\n/unsubscribe <i>section</i> — unsubscribe\n" +
 			"/mysubs — your subscriptions\n/latest [<i>section</i>] — the 5 newest articles\n/search <i>words</i> [<i>section</i>] — search articles (accents optional); /more — next page\n" +
+			"/follow <i>phrase</i> — alerts for a phrase in any section; /unfollow, /follows\n" +
 			"/digest off|hourly|daily <i>HH:MM</i> — digests instead of single alerts\n/quiet <i>HH:MM-HH:MM</i>|off — quiet hours",
 	},
 	"help_admin": {
@@ -116,6 +118,16 @@ var texts = map[string][2]string{
 	"more_button":         {"Trang sau ›", "Next page ›"},
 	"more_none":           {"Chưa có kết quả nào để xem tiếp. Hãy tìm bằng /search <i>từ khóa</i>.", "There is nothing to continue. Search with /search <i>words</i>."},
 	"more_end":            {"Hết kết quả.", "No more results."},
+	"follow_usage":        {"Cú pháp: /follow <i>cụm từ</i>, ví dụ /follow Sa Pa", "Usage: /follow <i>phrase</i>, e.g. /follow Sa Pa"},
+	"unfollow_usage":      {"Cú pháp: /unfollow <i>cụm từ</i> (xem /follows)", "Usage: /unfollow <i>phrase</i> (see /follows)"},
+	"follow_too_long":     {"Cụm từ quá dài (tối đa %d ký tự).", "That phrase is too long (at most %d characters)."},
+	"follow_too_many":     {"Bạn đã theo dõi %d cụm từ, mức tối đa. Bỏ bớt bằng /unfollow.", "You follow %d phrases, the most allowed. Remove one with /unfollow."},
+	"follow_already":      {"Bạn đã theo dõi “%s” từ trước.", "You already follow “%s”."},
+	"follow_ok":           {"Đã theo dõi “%s”: bài mới ở mọi chuyên mục có cụm từ này sẽ được báo (không phân biệt dấu, hoa thường).", "Following “%s”: new articles in any section with this phrase will be sent to you (accents and case ignored)."},
+	"unfollow_none":       {"Bạn không theo dõi “%s”. Xem /follows.", "You don't follow “%s”. See /follows."},
+	"unfollow_ok":         {"Đã thôi theo dõi “%s”.", "Stopped following “%s”."},
+	"follows_none":        {"Bạn chưa theo dõi cụm từ nào. Dùng /follow <i>cụm từ</i>.", "You follow no phrases. Use /follow <i>phrase</i>."},
+	"follows_head":        {"<b>Cụm từ bạn theo dõi</b>", "<b>Phrases you follow</b>"},
 	"read_more":           {"Đọc bài", "Read"},
 	"all":                 {"tất cả chuyên mục", "every section"},
 }

@@ -58,6 +58,12 @@ func (s *Store) SaveItems(ctx context.Context, feedID int64, items []Item, opt S
 			return fmt.Errorf("storage: load feed %d: %w", feedID, err)
 		}
 		res.First = !polled.Valid
+		var follows []follow
+		if !res.First {
+			if follows, err = activeFollows(ctx, tx); err != nil {
+				return err
+			}
+		}
 		for _, it := range sorted {
 			isNew, articleID, published, err := saveItem(ctx, tx, feedID, it, now)
 			if err != nil {
@@ -72,6 +78,10 @@ func (s *Store) SaveItems(ctx context.Context, feedID int64, items []Item, opt S
 			}
 			n, err := enqueueSection(ctx, tx, articleID, section, now)
 			if err != nil {
+				return err
+			}
+			res.Enqueued += n
+			if n, err = enqueueFollows(ctx, tx, follows, articleID, it, now); err != nil {
 				return err
 			}
 			res.Enqueued += n
@@ -247,17 +257,19 @@ func (s *Store) Search(ctx context.Context, input, section string, limit, offset
 	if expr == "" {
 		return nil, nil
 	}
-	// bm25 is negative, lower is better; rounding it lets recency decide
-	// between matches of about the same strength. A title hit weighs more.
+	// bm25 is negative, lower is better, a title hit weighing more. It is
+	// blended with recency: an article a month old counts half as much as
+	// one of today; rounding lets the newest win between matches of about
+	// the same strength.
 	q := `SELECT ` + articleColumns + articleJoins + `
-		JOIN (SELECT rowid, round(bm25(articles_fts, 4.0, 1.0), 1) AS score FROM articles_fts WHERE articles_fts MATCH ?) m
+		JOIN (SELECT rowid, bm25(articles_fts, 4.0, 1.0) AS rank FROM articles_fts WHERE articles_fts MATCH ?) m
 			ON m.rowid = a.id`
 	args := []any{expr}
 	if section != "" {
 		q += ` WHERE a.id IN (SELECT fi.article_id FROM feed_items fi JOIN feeds f2 ON f2.id = fi.feed_id WHERE f2.section = ?)`
 		args = append(args, section)
 	}
-	q += ` ORDER BY m.score, a.published_at DESC, a.id DESC LIMIT ? OFFSET ?`
-	args = append(args, limit, offset)
+	q += ` ORDER BY round(m.rank / (1.0 + max(? - a.published_at, 0) / 2592000000.0), 1), a.published_at DESC, a.id DESC LIMIT ? OFFSET ?`
+	args = append(args, time.Now().UnixMilli(), limit, offset)
 	return s.queryArticles(ctx, q, args...)
 }

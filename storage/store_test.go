@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -279,5 +280,85 @@ func TestFindSection(t *testing.T) {
 	}
 	if _, err := f.s.FindSection(ctx, "the thao"); !errors.Is(err, ErrUnknownSection) {
 		t.Errorf("unknown: %v", err)
+	}
+}
+
+func TestFollowsMatchWholeWordsAndAlertOnce(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	now := time.Now().UTC()
+	for _, feed := range []Feed{f.politics, f.econ} {
+		f.s.SaveItems(ctx, feed.ID, nil, SaveOptions{Now: now})
+	}
+	if ok, err := f.s.Follow(ctx, f.a, "Sa  Pa"); !ok || err != nil {
+		t.Fatalf("Follow: %v %v", ok, err)
+	}
+	if ok, _ := f.s.Follow(ctx, f.a, "sa pa"); ok {
+		t.Fatal("the same phrase folded was followed twice")
+	}
+	f.s.Follow(ctx, f.b, "lúa")
+	tests := []struct {
+		name  string
+		feed  Feed
+		title string
+		want  map[ChatRef]int // new deliveries per chat
+	}{
+		{"follow across sections", f.econ, "Du lịch Sa Pa hút khách", map[ChatRef]int{f.a: 1, f.b: 1, f.both: 1}},
+		{"section and follow: once", f.politics, "Sa Pa đón khách", map[ChatRef]int{f.a: 1, f.both: 1}},
+		{"written together", f.econ, "Giá phòng ở SaPa tăng", map[ChatRef]int{f.a: 1, f.b: 1, f.both: 1}},
+		{"not part of a word", f.econ, "Sapanhe và Pa Cheo", map[ChatRef]int{f.b: 1, f.both: 1}},
+		{"folded", f.politics, "Giá LÚA gạo", map[ChatRef]int{f.a: 1, f.b: 1, f.both: 1}},
+		{"accents ignored both ways, as in search", f.politics, "Áo lụa Hà Đông", map[ChatRef]int{f.a: 1, f.b: 1, f.both: 1}},
+		{"no match", f.econ, "Giá vàng giảm", map[ChatRef]int{f.b: 1, f.both: 1}},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			before := map[ChatRef]int{}
+			for _, c := range []ChatRef{f.a, f.b, f.both} {
+				st, _ := f.s.DeliveryStates(ctx, c)
+				before[c] = len(st)
+			}
+			link := "https://x.vn/" + string(rune('a'+i))
+			if _, err := f.s.SaveItems(ctx, tc.feed.ID, []Item{item(link, link, tc.title, now)}, SaveOptions{Now: now}); err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range []ChatRef{f.a, f.b, f.both} {
+				st, _ := f.s.DeliveryStates(ctx, c)
+				if got := len(st) - before[c]; got != tc.want[c] {
+					t.Errorf("%s got %d new deliveries, want %d", c, got, tc.want[c])
+				}
+			}
+		})
+	}
+	if ok, _ := f.s.Unfollow(ctx, f.a, "SA PA"); !ok {
+		t.Fatal("Unfollow of the folded phrase failed")
+	}
+	if got, _ := f.s.Follows(ctx, f.a); len(got) != 0 {
+		t.Fatalf("follows after unfollow: %v", got)
+	}
+}
+
+func TestSearchBlendsRelevanceWithRecency(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	now := time.Now().UTC()
+	old := item("old", "https://a.example/old", "Hội nghị tổng kết", now.Add(-300*24*time.Hour))
+	recent := item("new", "https://a.example/new", "Hội nghị tổng kết", now.Add(-time.Hour))
+	weak := item("weak", "https://a.example/weak", "Tin trong ngày", now)
+	weak.Summary = "Bài có nhắc đến một hội nghị ở cuối đoạn văn dài về nhiều chuyện khác nhau trong tỉnh."
+	items := []Item{old, recent, weak}
+	for i := range 20 { // a corpus where "hội nghị" is rare enough to mean something
+		link := fmt.Sprintf("https://a.example/other-%d", i)
+		items = append(items, item(link, link, fmt.Sprintf("Giá lúa gạo ngày %d", i), now.Add(-time.Duration(i)*time.Hour)))
+	}
+	if _, err := f.s.SaveItems(ctx, f.politics.ID, items, SaveOptions{Now: now}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.s.Search(ctx, "hội nghị", "", 5, 0)
+	if err != nil || len(got) != 3 {
+		t.Fatalf("Search = %v, %v", got, err)
+	}
+	if got[0].Link != "https://a.example/new" || got[2].Link != "https://a.example/old" {
+		t.Fatalf("order: %s, %s, %s; want the recent title match first and the 300-day-old one last", got[0].Link, got[1].Link, got[2].Link)
 	}
 }
