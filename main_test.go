@@ -6,6 +6,7 @@ import (
 	"crypto/sha1"
 	"fmt"
 	"html"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -14,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"newsbot/bot/telegram/telegramtest"
 	"newsbot/bot/zalo/zalotest"
@@ -461,5 +464,89 @@ feeds: [{url: %s/home.rss, section: chinh-tri}]
 	}
 	if n != 1 {
 		t.Errorf("the alert reached the Zalo user %d times, want 1", n)
+	}
+}
+
+// freeAddr returns a loopback address nothing listens on.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func TestWebhooksOnListener(t *testing.T) {
+	tg := telegramtest.New(t)
+	za := zalotest.New(t)
+	addr := freeAddr(t)
+	cfg := writeConfig(t, fmt.Sprintf(`
+database: %s
+telegram: {token: %q, api_url: %s, webhook: {url: "https://bot.example.vn/hook/telegram", secret: "tg_secret-1"}}
+zalo: {token: %q, api_url: %s, webhook: {url: "https://bot.example.vn/hook/zalo", secret: "zalo-secret-1"}}
+http: {listen: %q}
+sections: [{key: chinh-tri, name: "Chính trị"}]
+`, filepath.Join(t.TempDir(), "w.db"), tg.Token, tg.URL, za.Token, za.URL, addr))
+	start(t, "-config", cfg)
+	ctx := context.Background()
+	waitUntil(t, "setWebhook on both platforms", func() bool {
+		u1, s1 := tg.Webhook()
+		u2, s2 := za.Webhook()
+		return u1 == "https://bot.example.vn/hook/telegram" && s1 == "tg_secret-1" && u2 == "https://bot.example.vn/hook/zalo" && s2 == "zalo-secret-1"
+	})
+	base := "http://" + addr
+	if code, err := (&http.Client{}).Get(base + "/healthz"); err != nil || code.StatusCode != 200 {
+		t.Fatalf("/healthz: %v %v", code, err)
+	}
+
+	update := func(id int, text string) tgbotapi.Update {
+		return tgbotapi.Update{UpdateID: id, Message: &tgbotapi.Message{MessageID: id, Date: int(time.Now().Unix()), Text: text,
+			From: &tgbotapi.User{ID: 42, FirstName: "An"}, Chat: &tgbotapi.Chat{ID: 42, Type: "private"},
+			Entities: []tgbotapi.MessageEntity{{Type: "bot_command", Offset: 0, Length: len(strings.Fields(text)[0])}}}}
+	}
+	for _, secret := range []string{"", "wrong"} {
+		if code, _ := telegramtest.PostWebhook(ctx, nil, base+"/hook/telegram", secret, update(1, "/start")); code != http.StatusUnauthorized {
+			t.Errorf("telegram webhook with secret %q: %d, want 401", secret, code)
+		}
+	}
+	for range 2 { // a replay is handled once
+		if code, err := telegramtest.PostWebhook(ctx, nil, base+"/hook/telegram", "tg_secret-1", update(2, "/help")); code != 200 {
+			t.Fatalf("telegram webhook: %d %v", code, err)
+		}
+	}
+	tg.WaitSent(t, func(all []telegramtest.Sent) bool { return len(to(all, 42)) >= 1 }, 10*time.Second)
+
+	zu := func(id, text string) zalotest.Update {
+		return zalotest.Update{EventName: "message.text.received", Message: zalotest.Message{MessageID: id, Text: text,
+			From: zalotest.User{ID: "zu1", DisplayName: "Lan"}, Chat: zalotest.Chat{ID: "zu1", ChatType: "PRIVATE"}, Date: time.Now().UnixMilli()}}
+	}
+	if code, _ := zalotest.PostWebhook(ctx, nil, base+"/hook/zalo", "nope-nope", zalotest.WebhookBody(zu("m0", "/start"), false)); code != http.StatusUnauthorized {
+		t.Errorf("zalo webhook with a wrong secret: %d, want 401", code)
+	}
+	for i, wrapped := range []bool{false, true, true} { // both shapes; the last is a replay of the second
+		id := []string{"m1", "m2", "m2"}[i]
+		if code, err := zalotest.PostWebhook(ctx, nil, base+"/hook/zalo", "zalo-secret-1", zalotest.WebhookBody(zu(id, "/help"), wrapped)); code != 200 {
+			t.Fatalf("zalo webhook: %d %v", code, err)
+		}
+	}
+	// A last update after the replays: updates are handled in order, so once
+	// its answer is out, a replay's answer would be too.
+	zalotest.PostWebhook(ctx, nil, base+"/hook/zalo", "zalo-secret-1", zalotest.WebhookBody(zu("m3", "/start"), false))
+	za.WaitSent(t, func(all []zalotest.Sent) bool { return len(all) >= 3 }, 10*time.Second)
+	telegramtest.PostWebhook(ctx, nil, base+"/hook/telegram", "tg_secret-1", update(3, "/start"))
+	tg.WaitSent(t, func(all []telegramtest.Sent) bool { return len(to(all, 42)) >= 2 }, 10*time.Second)
+	if got := len(containing(to(tg.Sent(), 42), "Các lệnh")); got != 1 {
+		t.Errorf("telegram chat got %d help replies, want 1 (wrong secrets refused, replay ignored)", got)
+	}
+	help := 0
+	for _, s := range za.SentTo("zu1") {
+		if strings.Contains(s.Text, "Các lệnh") {
+			help++
+		}
+	}
+	if help != 2 {
+		t.Errorf("zalo user got %d help replies, want 2 (one per body shape, replay ignored)", help)
 	}
 }
