@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"newsbot/storage"
@@ -112,4 +113,13 @@ type ChatAdmin interface {
 	// BotCanPost reports whether the bot may post in the chat (from
 	// ResolveChat) as an administrator, and if not, why.
 	BotCanPost(ctx context.Context, chat storage.Chat) (bool, string, error)
+}
+
+// SendTransport is the default HTTP transport with room for the
+// dispatcher's concurrent sends to reuse their connections (the default
+// keeps two per host, so the others would dial anew every time).
+func SendTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 32
+	return t
 }

@@ -87,8 +87,9 @@ func (s *Store) deliveries(ctx context.Context, query string, args ...any) ([]De
 
 // MarkSent records that the platform accepted the delivery.
 func (s *Store) MarkSent(ctx context.Context, id int64, at time.Time) error {
-	_, err := s.exec(ctx, `UPDATE deliveries SET state = 'sent', attempts = attempts + 1, sent_at = ?, last_error = '' WHERE id = ?`,
-		at.UnixMilli(), id)
+	s.writeMu.Lock()
+	_, err := s.markSent.ExecContext(ctx, at.UnixMilli(), id)
+	s.writeMu.Unlock()
 	if err != nil {
 		return fmt.Errorf("storage: mark delivery %d sent: %w", id, err)
 	}

@@ -30,6 +30,8 @@ type Store struct {
 	// queueing here is far cheaper than SQLite's sleep-and-retry on a busy
 	// database when the dispatcher's workers mark sends concurrently.
 	writeMu sync.Mutex
+	// markSent is prepared once: it runs for every message sent.
+	markSent *sql.Stmt
 }
 
 // Open opens (creating it and its parent folders if needed) the SQLite file
@@ -55,11 +57,17 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	s.markSent, err = db.PrepareContext(ctx, `UPDATE deliveries SET state = 'sent', attempts = attempts + 1, sent_at = ?, last_error = '' WHERE id = ?`)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("storage: prepare: %w", err)
+	}
 	return s, nil
 }
 
 // Close closes the database.
 func (s *Store) Close() error {
+	s.markSent.Close()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("storage: close: %w", err)
 	}

@@ -85,7 +85,8 @@ func New(ctx context.Context, opts Options) (*Adapter, error) {
 	if poll <= 0 {
 		poll = DefaultPollTimeout
 	}
-	client := &http.Client{}
+	// Several sends are in flight at once: keep a connection for each.
+	client := &http.Client{Transport: bot.SendTransport()}
 	if opts.HTTPClient != nil {
 		c := *opts.HTTPClient
 		client = &c

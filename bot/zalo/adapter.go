@@ -104,7 +104,8 @@ func New(ctx context.Context, opts Options) (*Adapter, error) {
 	if poll <= 0 {
 		poll = DefaultPollTimeout
 	}
-	hc := &http.Client{}
+	// Several sends are in flight at once: keep a connection for each.
+	hc := &http.Client{Transport: bot.SendTransport()}
 	if opts.HTTPClient != nil {
 		c := *opts.HTTPClient
 		hc = &c
