@@ -51,6 +51,7 @@ type Config struct {
 	HTTP     HTTPConfig      `yaml:"http"`
 	Poll     PollConfig      `yaml:"poll"`
 	Delivery DeliveryConfig  `yaml:"delivery"`
+	Summary  SummaryConfig   `yaml:"summary"`
 	Sections []SectionConfig `yaml:"sections"`
 	Feeds    []FeedConfig    `yaml:"feeds"`
 }
@@ -101,6 +102,12 @@ type DeliveryConfig struct {
 	Workers       int           `yaml:"workers"`
 }
 
+// SummaryConfig is the summary: block: the budget of an alert's summary.
+type SummaryConfig struct {
+	MaxChars     int `yaml:"max_chars"`
+	MaxSentences int `yaml:"max_sentences"`
+}
+
 // SectionConfig is one entry of sections:.
 type SectionConfig struct {
 	Key  string `yaml:"key"`
@@ -112,6 +119,7 @@ type FeedConfig struct {
 	URL      string `yaml:"url"`
 	Section  string `yaml:"section"`
 	Schedule string `yaml:"schedule"`
+	FullText bool   `yaml:"full_text"` // fetch article pages when the feed gives only titles or teasers
 }
 
 func defaultConfig() Config {
@@ -120,6 +128,7 @@ func defaultConfig() Config {
 		Telegram: TelegramConfig{APIURL: telegram.DefaultAPIURL},
 		Zalo:     ZaloConfig{APIURL: zalo.DefaultAPIURL, RatePerSecond: 10},
 		Poll:     PollConfig{Schedule: "@every 5m", Workers: 4, Timeout: 30 * time.Second, MaxAge: 48 * time.Hour},
+		Summary:  SummaryConfig{MaxChars: 400, MaxSentences: 3},
 		Delivery: DeliveryConfig{RatePerSecond: 25, ChatInterval: time.Second, GroupInterval: 3 * time.Second, MaxAttempts: 8, Workers: 4},
 	}
 }
@@ -230,6 +239,12 @@ func (c Config) Validate() []string {
 	if c.Delivery.Workers < 1 || c.Delivery.Workers > 64 {
 		bad("delivery.workers", "must be between 1 and 64")
 	}
+	if c.Summary.MaxChars < 80 || c.Summary.MaxChars > 1000 {
+		bad("summary.max_chars", "must be between 80 and 1000, got %d", c.Summary.MaxChars)
+	}
+	if c.Summary.MaxSentences < 1 || c.Summary.MaxSentences > 10 {
+		bad("summary.max_sentences", "must be between 1 and 10, got %d", c.Summary.MaxSentences)
+	}
 	keys := map[string]bool{}
 	for i, s := range c.Sections {
 		key := fmt.Sprintf("sections[%d]", i)
@@ -338,11 +353,21 @@ func lang(s string) string {
 }
 
 // feedAdmin adapts the scheduler to what the bot needs.
-type feedAdmin struct{ s *feeds.Scheduler }
+type feedAdmin struct {
+	s     *feeds.Scheduler
+	store *storage.Store
+}
 
-func (f feedAdmin) AddFeed(ctx context.Context, url, section string) (storage.Feed, int, error) {
+func (f feedAdmin) AddFeed(ctx context.Context, url, section string, fullText bool) (storage.Feed, int, error) {
 	feed, res, err := f.s.AddFeed(ctx, url, section)
-	return feed, res.New, err
+	if err != nil {
+		return feed, 0, err
+	}
+	if err := f.store.SetFeedFullText(ctx, feed.ID, fullText); err != nil {
+		return feed, 0, err
+	}
+	feed.FullText = fullText
+	return feed, res.New, nil
 }
 
 func (f feedAdmin) RemoveFeed(ctx context.Context, id int64) error { return f.s.RemoveFeed(ctx, id) }
@@ -363,7 +388,8 @@ func serve(ctx context.Context, cfg Config, consoleMode bool, consoleLang string
 	}
 
 	fetcher := feeds.NewFetcher(feeds.FetcherOptions{Timeout: cfg.Poll.Timeout, AllowPrivate: cfg.Poll.AllowPrivateAddresses})
-	poller := &feeds.Poller{Store: store, Fetcher: fetcher, MaxAge: cfg.Poll.MaxAge, SummaryChars: 300, Log: log}
+	poller := &feeds.Poller{Store: store, Fetcher: fetcher, MaxAge: cfg.Poll.MaxAge,
+		SummaryChars: cfg.Summary.MaxChars, SummarySentences: cfg.Summary.MaxSentences, Log: log}
 	scheduler := feeds.NewScheduler(poller, feeds.SchedulerOptions{DefaultSchedule: cfg.Poll.Schedule, Workers: cfg.Poll.Workers, Log: log})
 
 	admins := map[string]bool{"console:" + console.UserID: true}
@@ -419,7 +445,7 @@ func serve(ctx context.Context, cfg Config, consoleMode bool, consoleLang string
 		GroupInterval: cfg.Delivery.GroupInterval, MaxAttempts: cfg.Delivery.MaxAttempts, Workers: cfg.Delivery.Workers,
 		PlatformRates: map[string]float64{"zalo": cfg.Zalo.RatePerSecond},
 	})
-	core := bot.New(bot.Options{Store: store, Feeds: feedAdmin{scheduler}, Admins: admins, Log: log, Wake: dispatcher.Wake})
+	core := bot.New(bot.Options{Store: store, Feeds: feedAdmin{scheduler, store}, Admins: admins, Log: log, Wake: dispatcher.Wake})
 	scheduler.OnSaved(func(res storage.SaveResult) {
 		if res.Enqueued > 0 {
 			dispatcher.Wake()
@@ -502,7 +528,11 @@ func syncConfig(ctx context.Context, store *storage.Store, cfg Config) error {
 		}
 	}
 	for _, f := range cfg.Feeds {
-		if _, err := store.AddFeed(ctx, f.URL, f.Section, f.Schedule); err != nil {
+		feed, err := store.AddFeed(ctx, f.URL, f.Section, f.Schedule)
+		if err != nil {
+			return err
+		}
+		if err := store.SetFeedFullText(ctx, feed.ID, f.FullText); err != nil {
 			return err
 		}
 	}

@@ -18,9 +18,10 @@ import (
 // FeedAdmin adds and removes feeds at run time; the feed scheduler implements it.
 type FeedAdmin interface {
 	// AddFeed checks that url is a feed, stores it in section with its
-	// current items (not announced) and schedules it. It returns the feed
-	// and how many items it had.
-	AddFeed(ctx context.Context, url, section string) (storage.Feed, int, error)
+	// current items (not announced) and schedules it; fullText makes later
+	// polls fetch article pages for items with only a title or teaser. It
+	// returns the feed and how many items it had.
+	AddFeed(ctx context.Context, url, section string, fullText bool) (storage.Feed, int, error)
 	// RemoveFeed stops polling the feed and deletes it (storage.ErrNotFound if none).
 	RemoveFeed(ctx context.Context, id int64) error
 }

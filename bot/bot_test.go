@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -75,11 +76,11 @@ type env struct {
 
 type stubFeeds struct{ added []string }
 
-func (s *stubFeeds) AddFeed(_ context.Context, url, section string) (storage.Feed, int, error) {
+func (s *stubFeeds) AddFeed(_ context.Context, url, section string, fullText bool) (storage.Feed, int, error) {
 	if strings.Contains(url, "notafeed") {
 		return storage.Feed{}, 0, errors.New("feeds: not a feed: text/html")
 	}
-	s.added = append(s.added, url+" "+section)
+	s.added = append(s.added, fmt.Sprintf("%s %s %v", url, section, fullText))
 	return storage.Feed{ID: 7, URL: url, Section: section}, 3, nil
 }
 func (s *stubFeeds) RemoveFeed(context.Context, int64) error { return nil }
@@ -162,6 +163,7 @@ func TestCommands(t *testing.T) {
 		{"addfeed unknown section", "1", "/addfeed https://x.vn/rss nope", []string{"Không có chuyên mục"}},
 		{"addfeed not a feed", "1", "/addfeed https://x.vn/notafeed chinh-tri", []string{"Không thêm được", "not a feed"}},
 		{"addfeed ok", "1", "/addfeed https://x.vn/rss chinh tri", []string{"#7", "3 bài"}},
+		{"addfeed full text", "1", "/addfeed https://x.vn/titles.rss kinh-te full_text", []string{"#7", "trang bài"}},
 		{"delfeed unknown", "1", "/delfeed 999", []string{"Không có nguồn tin"}},
 		{"delfeed usage", "1", "/delfeed", []string{"Cú pháp"}},
 		{"feeds", "1", "/feeds", []string{"baolaocai.vn", "chinh-tri", "chưa"}},

@@ -417,13 +417,20 @@ func (b *Bot) searchPage(ctx context.Context, r *request, st searchState) error 
 	return nil
 }
 
+// fullTextOption is the /addfeed word that turns on article-page fetching.
+var fullTextOption = map[string]bool{"full_text": true, "full-text": true, "fulltext": true, "full": true}
+
 func (b *Bot) addFeed(ctx context.Context, r *request) error {
-	rawURL, sectionArg, _ := strings.Cut(r.args, " ")
-	sectionArg = strings.TrimSpace(sectionArg)
-	if rawURL == "" || sectionArg == "" {
+	fields := strings.Fields(r.args)
+	fullText := false
+	if n := len(fields); n > 0 && fullTextOption[strings.ToLower(strings.TrimLeft(fields[n-1], "-"))] {
+		fullText, fields = true, fields[:n-1]
+	}
+	if len(fields) < 2 {
 		r.reply(ctx, r.t("addfeed_usage", b.validKeys(ctx)))
 		return nil
 	}
+	rawURL, sectionArg := fields[0], strings.Join(fields[1:], " ")
 	u, err := url.Parse(rawURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		r.reply(ctx, r.t("addfeed_bad_url", Escape(truncate(rawURL, 200))))
@@ -440,7 +447,7 @@ func (b *Bot) addFeed(ctx context.Context, r *request) error {
 	if b.feeds == nil {
 		return errors.New("bot: no feed scheduler")
 	}
-	feed, items, err := b.feeds.AddFeed(ctx, rawURL, sec.Key)
+	feed, items, err := b.feeds.AddFeed(ctx, rawURL, sec.Key, fullText)
 	if err != nil {
 		b.log.Info("bot: addfeed refused", "url", rawURL, "err", err)
 		r.reply(ctx, r.t("addfeed_failed", Escape(truncate(err.Error(), 300))))
@@ -450,7 +457,11 @@ func (b *Bot) addFeed(ctx context.Context, r *request) error {
 	if title == "" {
 		title = feed.URL
 	}
-	r.reply(ctx, r.t("addfeed_ok", feed.ID, Escape(title), Escape(sec.Name), items))
+	text := r.t("addfeed_ok", feed.ID, Escape(title), Escape(sec.Name), items)
+	if fullText {
+		text += "\n" + r.t("addfeed_full_text")
+	}
+	r.reply(ctx, text)
 	return nil
 }
 
@@ -501,6 +512,9 @@ func (b *Bot) listFeeds(ctx context.Context, r *request) error {
 	var parts []string
 	for _, f := range feeds {
 		line := r.t("feed_line", f.ID, Escape(f.URL), Escape(f.Section), f.Articles, when(f.LastSuccess))
+		if f.FullText {
+			line += " · full_text"
+		}
 		if f.LastError != "" && !f.LastErrorAt.Before(f.LastSuccess) {
 			line += r.t("feed_error", when(f.LastErrorAt), Escape(truncate(f.LastError, 200)))
 		}
