@@ -239,6 +239,15 @@ feeds:
 	}
 
 	ask(t, tg, reader, "/start", "Xin chào")
+	// In a group, a command addressed to another bot is not ours; ours with
+	// its @suffix is answered once.
+	tg.PushMessage(-300, reader, "/help@other_bot", telegramtest.WithChatType("group"))
+	tg.PushMessage(-300, reader, "/help@"+tg.BotUsername, telegramtest.WithChatType("group"))
+	tg.WaitSent(t, func(all []telegramtest.Sent) bool { return len(to(all, -300)) >= 1 }, 15*time.Second)
+	ask(t, tg, reader, "/mysubs", "chưa đăng ký")
+	if got := len(to(tg.Sent(), -300)); got != 1 {
+		t.Errorf("group got %d replies to /help@other_bot and /help@ours, want 1", got)
+	}
 	ask(t, tg, reader, "/subscribe chinh tri", "Đã đăng ký")
 	ask(t, tg, investor, "/subscribe kinh-te", "Đã đăng ký")
 
