@@ -158,8 +158,8 @@ func saveItem(ctx context.Context, tx *sql.Tx, feedID int64, it Item, now time.T
 			return false, 0, time.Time{}, fmt.Errorf("storage: insert article: %w", err)
 		}
 		articleID, _ = r.LastInsertId()
-		if _, err := tx.ExecContext(ctx, `INSERT INTO articles_fts(rowid, title, summary) VALUES (?, ?, ?)`,
-			articleID, Fold(it.Title), Fold(it.Summary)); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO articles_fts(rowid, title, summary, body) VALUES (?, ?, ?, ?)`,
+			articleID, Fold(it.Title), Fold(it.Summary), Fold(it.Body)); err != nil {
 			return false, 0, time.Time{}, fmt.Errorf("storage: index article: %w", err)
 		}
 	}
@@ -257,12 +257,13 @@ func (s *Store) Search(ctx context.Context, input, section string, limit, offset
 	if expr == "" {
 		return nil, nil
 	}
-	// bm25 is negative, lower is better, a title hit weighing more. It is
+	// bm25 is negative, lower is better, a title hit weighing more than
+	// one in the summary, and that more than one in the body. It is
 	// blended with recency: an article a month old counts half as much as
 	// one of today; rounding lets the newest win between matches of about
 	// the same strength.
 	q := `SELECT ` + articleColumns + articleJoins + `
-		JOIN (SELECT rowid, bm25(articles_fts, 4.0, 1.0) AS rank FROM articles_fts WHERE articles_fts MATCH ?) m
+		JOIN (SELECT rowid, bm25(articles_fts, 4.0, 1.0, 0.5) AS rank FROM articles_fts WHERE articles_fts MATCH ?) m
 			ON m.rowid = a.id`
 	args := []any{expr}
 	if section != "" {

@@ -179,6 +179,14 @@ func TestSearchFoldsDiacriticsBothWays(t *testing.T) {
 			}
 		})
 	}
+	withBody := item("4", "https://a.example/4", "Tin địa phương", now)
+	withBody.Body = "Đoàn công tác khảo sát ruộng bậc thang ở Mù Cang Chải."
+	if _, err := f.s.SaveItems(ctx, f.politics.ID, []Item{withBody}, SaveOptions{Now: now}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := f.s.Search(ctx, "mu cang chai", "", 5, 0); len(got) != 1 || got[0].Title != "Tin địa phương" {
+		t.Fatalf("body is not searched: %v", got)
+	}
 	if got, _ := f.s.Search(ctx, "tỉnh", "kinh-te", 5, 0); len(got) != 0 {
 		t.Fatalf("section filter: got %d results in kinh-te", len(got))
 	}

@@ -66,6 +66,7 @@ type Item struct {
 	Canonical string // normalised link used for cross-feed dedupe; "" when there is no link
 	Title     string
 	Summary   string // plain text
+	Body      string // the article's plain text when its page was read; searched, not stored
 	ImageURL  string
 	Published time.Time // zero when the feed gave no date
 }
