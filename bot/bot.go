@@ -144,15 +144,19 @@ func (b *Bot) Handle(ctx context.Context, p Platform, u Update) {
 		return
 	}
 	r.cmd, r.args = splitCommand(text)
+	addressed := false
 	if at := strings.IndexByte(r.cmd, '@'); at >= 0 {
-		// "/cmd@botname": the platform only delivers commands meant for us
-		// in private chats; in groups the adapter filters other bots' names.
-		r.cmd = r.cmd[:at]
+		// "/cmd@botname": adapters drop commands that name another bot.
+		r.cmd, addressed = r.cmd[:at], true
 	}
 	b.log.Info("bot: command", "chat", u.Chat.ChatRef.String(), "user", u.UserID, "cmd", r.cmd)
 	h, ok := b.handler(r.cmd)
 	if !ok {
-		r.reply(ctx, r.t("unknown_command", Escape(truncate(r.cmd, 40))))
+		// A group may have other bots: only a command that names us, or
+		// any in a private chat, gets the hint.
+		if addressed || !isGroup(r.Chat) {
+			r.reply(ctx, r.t("unknown_command", Escape(truncate(r.cmd, 40))))
+		}
 		return
 	}
 	if h.admin && !r.isAdmin {

@@ -186,6 +186,18 @@ func TestCommands(t *testing.T) {
 			}
 		})
 	}
+	// In a group, someone else's command gets no hint.
+	before := len(e.p.messages())
+	group := storage.Chat{ChatRef: storage.ChatRef{Platform: "test", ID: "g1"}, Type: "group"}
+	e.bot.Handle(context.Background(), e.p, Update{Chat: group, UserID: "2", Text: "/weather"})
+	e.bot.Handle(context.Background(), e.p, Update{Chat: group, UserID: "2", Text: "hello all"})
+	if n := len(e.p.messages()) - before; n != 0 {
+		t.Errorf("the bot answered %d messages not meant for it in a group", n)
+	}
+	e.bot.Handle(context.Background(), e.p, Update{Chat: group, UserID: "2", Text: "/weather@newsbot"})
+	if n := len(e.p.messages()) - before; n != 1 {
+		t.Errorf("an unknown command naming the bot got %d replies, want 1", n)
+	}
 	if got := e.sayLang(t, "6", "en-US", "/subscribe nope"); !strings.Contains(got, "There is no section") {
 		t.Errorf("English reply: %q", got)
 	}

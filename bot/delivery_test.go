@@ -279,6 +279,25 @@ func TestDispatcherMigratedGroup(t *testing.T) {
 	e.tg.WaitSent(t, func(all []telegramtest.Sent) bool { return len(sentTo(all, -100701)) == 2 }, 10*time.Second)
 }
 
+func TestMigrationKeepsSettingsAndFollows(t *testing.T) {
+	e := newDeliveryEnv(t)
+	ctx := context.Background()
+	old := e.chats(-702, 1, "group")[0]
+	e.store.SetQuiet(ctx, old, 60, 120)
+	e.store.Follow(ctx, old, "Sa Pa")
+	if err := e.store.MigrateChat(ctx, old, "-100702"); err != nil {
+		t.Fatal(err)
+	}
+	moved := storage.ChatRef{Platform: "telegram", ID: "-100702"}
+	c, err := e.store.Chat(ctx, moved)
+	if err != nil || c.QuietStart != 60 || c.QuietEnd != 120 || !c.Active {
+		t.Fatalf("migrated chat: %+v, %v", c, err)
+	}
+	if f, _ := e.store.Follows(ctx, moved); len(f) != 1 {
+		t.Fatalf("follows did not move: %v", f)
+	}
+}
+
 func TestDispatcherRates(t *testing.T) {
 	const rate, chats, perChat = 30, 20, 4
 	interval := 300 * time.Millisecond

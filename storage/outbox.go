@@ -165,14 +165,16 @@ func (s *Store) MigrateChat(ctx context.Context, old ChatRef, newID string) erro
 		now := time.Now().UnixMilli()
 		// The new chat may already exist (it talked to the bot): merge into it.
 		if _, err := tx.ExecContext(ctx, `
-			INSERT INTO chats(platform, id, type, title, lang, active, created_at, updated_at)
-			SELECT platform, ?, 'supergroup', title, lang, 1, created_at, ? FROM chats WHERE platform = ? AND id = ?
+			INSERT INTO chats(platform, id, type, title, lang, active, created_at, updated_at, digest, digest_at, quiet_start, quiet_end, tz, bound)
+			SELECT platform, ?, 'supergroup', title, lang, 1, created_at, ?, digest, digest_at, quiet_start, quiet_end, tz, bound
+			FROM chats WHERE platform = ? AND id = ?
 			ON CONFLICT(platform, id) DO UPDATE SET active = 1, updated_at = excluded.updated_at`,
 			newID, now, old.Platform, old.ID); err != nil {
 			return fmt.Errorf("storage: migrate %s: %w", old, err)
 		}
 		stmts := []string{
 			`UPDATE OR IGNORE subscriptions SET chat_id = ? WHERE platform = ? AND chat_id = ?`,
+			`UPDATE OR IGNORE follows SET chat_id = ? WHERE platform = ? AND chat_id = ?`,
 			`UPDATE OR IGNORE deliveries SET chat_id = ? WHERE platform = ? AND chat_id = ? AND state = 'pending'`,
 		}
 		for _, q := range stmts {
