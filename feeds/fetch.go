@@ -1,7 +1,9 @@
 // Package feeds knows the web: it fetches feeds (conditional GET, body cap,
 // timeouts, a guard against reaching private addresses), parses them with
-// gofeed, normalises links and text, summarises descriptions, and polls feeds
-// on their schedules into storage. It never sends a message.
+// gofeed, normalises links, turns feed HTML and article pages into clean
+// text (Clean), splits Vietnamese sentences (SplitSentences), summarises
+// articles (Summarizer), reading the article's page for full-text feeds, and
+// polls feeds on their schedules into storage. It never sends a message.
 package feeds
 
 import (
@@ -46,6 +48,7 @@ type Response struct {
 	LastModified string
 	NotModified  bool   // the server answered 304
 	URL          string // the final URL, after redirects
+	ContentType  string // the Content-Type header, "" if none
 }
 
 // Fetcher makes conditional GET requests for feeds. It is safe for
@@ -101,6 +104,22 @@ func NewFetcher(opts FetcherOptions) *Fetcher {
 // NotModified set and the validators to keep. Any status other than 2xx or
 // 304, a body larger than the cap, and a non-http(s) URL are errors.
 func (f *Fetcher) Fetch(ctx context.Context, rawURL, etag, lastModified string) (*Response, error) {
+	return f.get(ctx, rawURL, etag, lastModified, feedAccept)
+}
+
+// Accept headers for feeds and for article pages.
+const (
+	feedAccept = "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8"
+	pageAccept = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+)
+
+// fetchPage gets an article page, unconditionally, with the same limits,
+// timeout and address guard as a feed.
+func (f *Fetcher) fetchPage(ctx context.Context, rawURL string) (*Response, error) {
+	return f.get(ctx, rawURL, "", "", pageAccept)
+}
+
+func (f *Fetcher) get(ctx context.Context, rawURL, etag, lastModified, accept string) (*Response, error) {
 	u, err := checkURL(rawURL)
 	if err != nil {
 		return nil, err
@@ -111,7 +130,7 @@ func (f *Fetcher) Fetch(ctx context.Context, rawURL, etag, lastModified string) 
 		return nil, fmt.Errorf("feeds: fetch %s: %w", shown, err)
 	}
 	req.Header.Set("User-Agent", f.userAgent)
-	req.Header.Set("Accept", "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8")
+	req.Header.Set("Accept", accept)
 	if etag != "" {
 		req.Header.Set("If-None-Match", etag)
 	}
@@ -133,6 +152,7 @@ func (f *Fetcher) Fetch(ctx context.Context, rawURL, etag, lastModified string) 
 		ETag:         resp.Header.Get("ETag"),
 		LastModified: resp.Header.Get("Last-Modified"),
 		URL:          resp.Request.URL.String(),
+		ContentType:  resp.Header.Get("Content-Type"),
 	}
 	switch {
 	case resp.StatusCode == http.StatusNotModified:

@@ -29,11 +29,18 @@ var ErrNotFeed = errors.New("feeds: not a feed")
 // Parsed is a parsed feed document.
 type Parsed struct {
 	Title string         // the feed's own title, plain text
-	Items []storage.Item // in the feed's order, summaries DefaultSummaryChars long
+	Items []storage.Item // in the feed's order, summarised by a default Summarizer
 
-	// bodies holds each item's description (else content) HTML, so that a
-	// Poller configured with another summary length can summarise again.
-	bodies []string
+	// texts holds, for each item, what its summary is made from, so that a
+	// Poller with another budget, or the article's page, can redo it.
+	texts []itemText
+}
+
+// itemText is an item's own text as the feed gave it.
+type itemText struct {
+	text         string // cleaned description and content, one paragraph a line
+	title        string // the title to keep out of the summary; "" when the title was made from the text
+	imageFromDoc bool   // the image is an <img> of the description, not an enclosure or media:content
 }
 
 // ictZone is Vietnam's time (UTC+7, no daylight saving). A fixed zone needs
@@ -74,49 +81,75 @@ func Parse(body []byte, feedURL string, now time.Time) (*Parsed, error) {
 		if it == nil {
 			continue
 		}
-		item, htmlBody, ok := convertItem(it, base, now)
+		item, text, ok := convertItem(it, base, now)
 		if !ok {
 			continue
 		}
 		out.Items = append(out.Items, item)
-		out.bodies = append(out.bodies, htmlBody)
+		out.texts = append(out.texts, text)
 	}
 	return out, nil
 }
 
-// resummarize recomputes every item's summary at maxChars.
-func (p *Parsed) resummarize(maxChars int) {
+// resummarize recomputes every item's summary with s.
+func (p *Parsed) resummarize(s Summarizer) {
 	for i := range p.Items {
-		if i < len(p.bodies) {
-			p.Items[i].Summary = Summarize(p.bodies[i], maxChars)
+		if i < len(p.texts) {
+			p.Items[i].Summary = s.Summarize(p.texts[i].title, p.texts[i].text)
 		}
 	}
 }
 
 // convertItem turns a gofeed item into a storage item; ok is false for an
 // item with nothing to show (no title, link or text).
-func convertItem(it *gofeed.Item, base *url.URL, now time.Time) (storage.Item, string, bool) {
-	htmlBody := it.Description
-	if strings.TrimSpace(htmlBody) == "" {
-		htmlBody = it.Content
-	}
+func convertItem(it *gofeed.Item, base *url.URL, now time.Time) (storage.Item, itemText, bool) {
+	text := itemBody(it)
+	image, fromDoc := itemImage(it, base)
 	item := storage.Item{
 		GUID:      strings.TrimSpace(it.GUID),
 		Link:      itemLink(it, base),
 		Title:     plainText(it.Title),
-		Summary:   Summarize(htmlBody, DefaultSummaryChars),
-		ImageURL:  itemImage(it, base),
+		ImageURL:  image,
 		Published: itemTime(it, now),
 	}
 	item.Canonical = CanonicalLink(item.Link)
+	summaryTitle := item.Title
 	if item.Title == "" {
 		// Some feeds (microblogs) have untitled items: their text's first words stand in.
-		item.Title = Summarize(htmlBody, 120)
+		item.Title = pack(SplitSentences(text), 120, 1<<30)
 	}
 	if item.Title == "" && item.Link == "" {
-		return storage.Item{}, "", false
+		return storage.Item{}, itemText{}, false
 	}
-	return item, htmlBody, true
+	item.Summary = Summarizer{}.Summarize(summaryTitle, text)
+	return item, itemText{text: text, title: summaryTitle, imageFromDoc: fromDoc}, true
+}
+
+// itemBody is the cleaned text of an item's description followed by the
+// paragraphs of its content (content:encoded) that the description does not
+// already hold: the description is usually the outlet's lead, the content
+// the article.
+func itemBody(it *gofeed.Item) string {
+	desc := cleanParagraphs(it.Description)
+	if strings.TrimSpace(it.Content) == "" || it.Content == it.Description {
+		return strings.Join(desc, "\n")
+	}
+	seen := make(map[string]bool, len(desc))
+	for _, p := range desc {
+		seen[foldedWords(p)] = true
+	}
+	out := desc
+	for _, p := range cleanParagraphs(it.Content) {
+		if !seen[foldedWords(p)] {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// foldedWords is s folded to its words, for comparing texts.
+func foldedWords(s string) string {
+	return strings.Join(storage.Words(storage.Fold(s)), " ")
 }
 
 // itemLink is the item's link made absolute, else its guid when that is an
@@ -152,29 +185,69 @@ func resolveHTTP(base *url.URL, ref string) string {
 	return u.String()
 }
 
-// itemImage picks the item's picture: an explicit image (iTunes, media:content
-// or an image enclosure, which gofeed puts in Item.Image), else an image
-// enclosure, else the first <img> of the description or content that is not
-// a tracking pixel or an icon.
-func itemImage(it *gofeed.Item, base *url.URL) string {
+// itemImage picks the item's picture, never a tracking pixel or an icon: an
+// explicit image (iTunes, media:content or an image enclosure, which gofeed
+// puts in Item.Image), else an image enclosure, else a media:content or
+// media:thumbnail whose URL names an image file, else the first <img> of the
+// description or content. fromDoc says it is the last kind, which an
+// article page's own lead image beats.
+func itemImage(it *gofeed.Item, base *url.URL) (image string, fromDoc bool) {
 	if it.Image != nil {
-		if u := resolveHTTP(base, it.Image.URL); u != "" {
-			return u
+		if u := usableImage(base, it.Image.URL); u != "" {
+			return u, false
 		}
 	}
 	for _, enc := range it.Enclosures {
 		if enc != nil && strings.HasPrefix(strings.ToLower(enc.Type), "image/") {
-			if u := resolveHTTP(base, enc.URL); u != "" {
-				return u
+			if u := usableImage(base, enc.URL); u != "" {
+				return u, false
+			}
+		}
+	}
+	for _, name := range []string{"content", "thumbnail"} {
+		for _, ext := range it.Extensions["media"][name] {
+			if isTiny(ext.Attrs["width"]) || isTiny(ext.Attrs["height"]) {
+				continue
+			}
+			medium := strings.ToLower(ext.Attrs["medium"] + ext.Attrs["type"])
+			if medium != "" && !strings.Contains(medium, "image") {
+				continue
+			}
+			if u := usableImage(base, ext.Attrs["url"]); u != "" && (medium != "" || imageFileName(u)) {
+				return u, false
 			}
 		}
 	}
 	for _, doc := range []string{it.Description, it.Content} {
 		if u := firstImage(doc, base); u != "" {
-			return u
+			return u, true
 		}
 	}
-	return ""
+	return "", false
+}
+
+// usableImage resolves an image URL, or returns "" for pixels and icons.
+func usableImage(base *url.URL, raw string) string {
+	u := resolveHTTP(base, raw)
+	if u == "" || looksLikeIcon(u) {
+		return ""
+	}
+	return u
+}
+
+// imageFileName reports whether a URL's path ends like an image file.
+func imageFileName(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return false
+	}
+	p := strings.ToLower(u.Path)
+	for _, ext := range []string{".jpg", ".jpeg", ".png", ".webp", ".gif", ".avif"} {
+		if strings.HasSuffix(p, ext) {
+			return true
+		}
+	}
+	return false
 }
 
 // firstImage returns the first usable <img> source in an HTML fragment.
@@ -224,11 +297,7 @@ func imageSource(n *html.Node, base *url.URL) string {
 			}
 		}
 	}
-	u := resolveHTTP(base, src)
-	if u == "" || looksLikeIcon(u) {
-		return ""
-	}
-	return u
+	return usableImage(base, src)
 }
 
 // isTiny reports whether a width or height attribute is 0 or 1 pixel.

@@ -11,20 +11,27 @@ import (
 )
 
 // Poller fetches one feed, parses it and saves its items. Its fields are set
-// once, before use; it is then safe for concurrent use.
+// once, before use; it is then safe for concurrent use, and must not be
+// copied after its first poll.
 type Poller struct {
-	Store        *storage.Store
-	Fetcher      *Fetcher
-	MaxAge       time.Duration    // items older than this are stored but not pushed; 0 = no limit
-	SummaryChars int              // DefaultSummaryChars if 0
-	Now          func() time.Time // time.Now if nil
-	Log          *slog.Logger     // slog.Default() if nil
+	Store            *storage.Store
+	Fetcher          *Fetcher         // fetches feeds and, for full-text feeds, article pages
+	MaxAge           time.Duration    // items older than this are stored but not pushed; 0 = no limit
+	SummaryChars     int              // a summary's budget in runes; DefaultSummaryChars if 0
+	SummarySentences int              // a summary's most sentences; DefaultSummarySentences if 0
+	MaxPages         int              // article pages one poll of a full-text feed fetches; DefaultMaxPages if 0, none if < 0
+	Now              func() time.Time // time.Now if nil
+	Log              *slog.Logger     // slog.Default() if nil
+
+	seen seenItems // items whose article page was considered
 }
 
 // Poll fetches feed with its validators and saves what is new. A failed
 // fetch or parse is recorded on the feed and returned; a 304 is recorded as
 // a successful poll with a zero result. When ctx is done (shutdown) the
-// error is returned without being recorded against the feed.
+// error is returned without being recorded against the feed. For a feed
+// with FullText set, a new item that brings only a title or a teaser is
+// summarised from its article page (see fillFromPages).
 func (p *Poller) Poll(ctx context.Context, feed storage.Feed) (storage.SaveResult, error) {
 	now := p.now()
 	resp, err := p.Fetcher.Fetch(ctx, feed.URL, feed.ETag, feed.LastModified)
@@ -41,6 +48,9 @@ func (p *Poller) Poll(ctx context.Context, feed storage.Feed) (storage.SaveResul
 	parsed, err := p.parse(resp, now)
 	if err != nil {
 		return storage.SaveResult{}, p.recordError(ctx, feed.ID, now, err)
+	}
+	if feed.FullText {
+		p.fillFromPages(ctx, feed, parsed, now)
 	}
 	return p.save(ctx, feed.ID, parsed, resp, now)
 }
@@ -68,10 +78,23 @@ func (p *Poller) parse(resp *Response, now time.Time) (*Parsed, error) {
 	if err != nil {
 		return nil, err
 	}
-	if n := p.summaryChars(); n != DefaultSummaryChars {
-		parsed.resummarize(n)
+	if s := p.summarizer(); s != (Summarizer{}) {
+		parsed.resummarize(s)
 	}
 	return parsed, nil
+}
+
+// summarizer is the Summarizer for the Poller's budget; the zero one for
+// the defaults.
+func (p *Poller) summarizer() Summarizer {
+	var s Summarizer
+	if p.SummaryChars > 0 && p.SummaryChars != DefaultSummaryChars {
+		s.MaxChars = p.SummaryChars
+	}
+	if p.SummarySentences > 0 && p.SummarySentences != DefaultSummarySentences {
+		s.MaxSentences = p.SummarySentences
+	}
+	return s
 }
 
 // save stores parsed items as the outcome of a successful poll.
@@ -108,13 +131,6 @@ func (p *Poller) now() time.Time {
 		return p.Now().UTC()
 	}
 	return time.Now().UTC()
-}
-
-func (p *Poller) summaryChars() int {
-	if p.SummaryChars > 0 {
-		return p.SummaryChars
-	}
-	return DefaultSummaryChars
 }
 
 func (p *Poller) log() *slog.Logger {

@@ -1,0 +1,245 @@
+package feeds
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// SplitSentences splits Vietnamese text into sentences. A line break always
+// ends one; within a line a sentence ends at '.', '!', '?' or an ellipsis
+// (possibly followed by closing quotes or brackets) when the next word starts
+// with a capital, a digit or an opening quote. It does not end:
+//   - after an abbreviation: TP., Q., P., X., TT., GS., PGS.TS., ThS., Th.S.,
+//     TS., BS., Nxb. and the like (TP.HCM has no space, so is never cut);
+//   - inside a number or a date (1.000, 1,5, 5/7, 1/12/2021, 22-8): they hold
+//     no space;
+//   - after an ellipsis followed by a lower-case word;
+//   - inside quoted speech: “…” or "…" that closes on the same line is kept
+//     whole, and the sentence ends after the closing quote.
+//
+// A single capital before the dot ends the sentence (anonymised names: "anh
+// Nguyễn Văn N. Sau đó…"), except Q., P. or X. used for a district, ward or
+// commune, and a run of initials ("J. K. Rowling").
+//
+// Sentences are returned trimmed, with each run of spaces as one space; no
+// other character is changed (invalid UTF-8 becomes U+FFFD). Empty text
+// gives no sentences.
+func SplitSentences(text string) []string {
+	if !utf8.ValidString(text) {
+		text = strings.ToValidUTF8(text, "\uFFFD")
+	}
+	var out []string
+	for _, line := range strings.FieldsFunc(text, isLineBreak) {
+		out = append(out, splitLine(strings.Fields(line))...)
+	}
+	return out
+}
+
+func isLineBreak(r rune) bool {
+	return r == '\n' || r == '\r' || r == '\v' || r == '\f' || r == '\u2028' || r == '\u2029' || r == '\u0085'
+}
+
+// splitLine groups the words of one line into sentences.
+func splitLine(words []string) []string {
+	if len(words) == 0 {
+		return nil
+	}
+	inQuote := quotedWords(words)
+	var out []string
+	start := 0
+	for i := 0; i < len(words)-1; i++ {
+		if inQuote[i] || !endsSentence(words[i]) || !startsSentenceWord(words[i+1]) {
+			continue
+		}
+		var prev string
+		if i > start {
+			prev = words[i-1]
+		}
+		if keepsSentence(words[i], prev, words[i+1], i == start) {
+			continue
+		}
+		out = append(out, strings.Join(words[start:i+1], " "))
+		start = i + 1
+	}
+	return append(out, strings.Join(words[start:], " "))
+}
+
+// quotedWords reports, for each word, whether a quotation that closes later
+// on the line is still open after it: no sentence ends there. Curly quotes
+// and guillemets nest; a straight quote opens at the start of a word and
+// closes otherwise. An opening quote that never closes is ignored.
+func quotedWords(words []string) []bool {
+	type mark struct {
+		word int
+		open bool
+	}
+	var marks []mark
+	straightOpen := false
+	for i, w := range words {
+		rs := []rune(w)
+		for j, r := range rs {
+			switch r {
+			case '“', '«':
+				marks = append(marks, mark{i, true})
+			case '”', '»':
+				marks = append(marks, mark{i, false})
+			case '"':
+				atStart := j == 0 || strings.ContainsRune("([{", rs[j-1])
+				atEnd := j == len(rs)-1 || isTerminal(rs[j+1]) || strings.ContainsRune(",;:)]}", rs[j+1])
+				open := atStart && !(straightOpen && atEnd)
+				if len(rs) == 1 { // a quote standing alone, as in tokenised text
+					open = !straightOpen
+				}
+				straightOpen = open
+				marks = append(marks, mark{i, open})
+			}
+		}
+	}
+	// Match closes to opens with a stack; only matched pairs count. Each
+	// pair adds one to the depth of the words it spans (a difference array
+	// keeps this linear however the quotes nest).
+	depth := make([]int, len(words)+1)
+	var stack []int
+	for _, m := range marks {
+		if m.open {
+			stack = append(stack, m.word)
+			continue
+		}
+		if len(stack) == 0 {
+			continue
+		}
+		from := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		depth[from]++
+		depth[m.word]--
+	}
+	inQuote := make([]bool, len(words))
+	d := 0
+	for i := range words {
+		d += depth[i]
+		inQuote[i] = d > 0
+	}
+	return inQuote
+}
+
+func isTerminal(r rune) bool { return r == '.' || r == '!' || r == '?' || r == '…' }
+
+func isCloser(r rune) bool {
+	return r == '"' || r == '\'' || r == '”' || r == '’' || r == '»' || r == ')' || r == ']'
+}
+
+func isOpener(r rune) bool {
+	return r == '"' || r == '“' || r == '\'' || r == '‘' || r == '«' || r == '(' || r == '['
+}
+
+// sentenceCore is a word without the closing quotes and brackets after it.
+func sentenceCore(w string) string {
+	return strings.TrimRightFunc(w, isCloser)
+}
+
+// endsSentence reports whether w ends with sentence-final punctuation.
+func endsSentence(w string) bool {
+	r, _ := utf8.DecodeLastRuneInString(sentenceCore(w))
+	return isTerminal(r)
+}
+
+// startsSentenceWord reports whether w can begin a sentence: a capital or a
+// digit, possibly after opening quotes, brackets or a dash.
+func startsSentenceWord(w string) bool {
+	rest := strings.TrimLeftFunc(w, func(r rune) bool { return isOpener(r) || r == '-' || r == '–' || r == '—' })
+	if rest != w && rest == "" {
+		return true // a lone opening quote or bracket
+	}
+	r, _ := utf8.DecodeRuneInString(rest)
+	return unicode.IsUpper(r) || unicode.IsDigit(r) || (rest != w && unicode.IsLetter(r))
+}
+
+// abbreviations end with a dot that does not end a sentence (compared
+// lower-cased, without the dot).
+var abbreviations = map[string]bool{
+	"tp": true, "tx": true, "tt": true, "gs": true, "pgs": true, "ts": true, "ths": true,
+	"th.s": true, "bs": true, "ks": true, "kts": true, "ls": true, "ncs": true, "nxb": true,
+	"tskh": true, "nsnd": true, "nsưt": true, "ngnd": true, "ngưt": true, "đ/c": true, "đc": true,
+	"mr": true, "mrs": true, "ms": true, "dr": true, "st": true, "no": true, "vs": true,
+}
+
+// titleParts are the degrees and titles that chain with dots: PGS.TS., ThS.BS.,
+// GS.TSKH., BS.CKII. A dotted token ending with one is an abbreviation;
+// TP.HCM is not, so "ở TP.HCM. Sau đó" ends a sentence.
+var titleParts = map[string]bool{
+	"ts": true, "ths": true, "bs": true, "gs": true, "pgs": true, "tskh": true, "cki": true,
+	"ckii": true, "bsck": true, "ks": true, "kts": true, "ls": true, "ncs": true, "s": true,
+	"bscki": true, "bsckii": true, "dsck": true, "ds": true,
+}
+
+// personWords come before a name: after them a single capital is a name's
+// initial ("anh P.") and not a ward ("P. Bến Nghé").
+var personWords = map[string]bool{
+	"anh": true, "chị": true, "ông": true, "bà": true, "em": true, "cháu": true, "bé": true,
+	"cô": true, "chú": true, "bác": true, "cụ": true, "tên": true, "can": true, "cáo": true,
+	"tượng": true, "nhân": true, "dì": true, "cậu": true, "thím": true, "mợ": true, "chồng": true,
+	"vợ": true, "con": true, "sinh": true, "nữ": true, "nam": true,
+}
+
+// numberedWords are followed by a number that is a heading, not a sentence end ("Điều 1. Phạm vi").
+var numberedWords = map[string]bool{
+	"điều": true, "khoản": true, "chương": true, "mục": true, "phần": true, "bài": true, "câu": true,
+}
+
+// keepsSentence reports whether the dot ending w (before next, a word that
+// could start a sentence) belongs to an abbreviation, an initial or a list
+// number rather than ending the sentence. first says w starts the sentence.
+func keepsSentence(w, prev, next string, first bool) bool {
+	core := sentenceCore(w)
+	if core != w || !strings.HasSuffix(core, ".") || strings.HasSuffix(core, "..") {
+		return false // "đi." ends a quote; "!", "?", "…" and "..." end a sentence
+	}
+	token := strings.TrimLeftFunc(strings.TrimSuffix(core, "."), isOpener)
+	if token == "" {
+		return false
+	}
+	lower := strings.ToLower(token)
+	if abbreviations[lower] {
+		return true
+	}
+	if i := strings.LastIndexByte(lower, '.'); i >= 0 && titleParts[lower[i+1:]] {
+		return true
+	}
+	rs := []rune(token)
+	if allDigits(rs) {
+		return first || numberedWords[strings.ToLower(prev)]
+	}
+	if len(rs) != 1 || !unicode.IsUpper(rs[0]) {
+		return false
+	}
+	// A single capital letter.
+	if isInitial(next) || isInitial(prev) {
+		return true // a run of initials: "J. K. Rowling"
+	}
+	switch rs[0] {
+	case 'Q', 'P', 'X':
+		nr, _ := utf8.DecodeRuneInString(next)
+		if unicode.IsDigit(nr) {
+			return true // Q. 1, P. 5
+		}
+		pr, _ := utf8.DecodeRuneInString(prev)
+		return prev == "" || (!unicode.IsUpper(pr) && !personWords[strings.ToLower(strings.TrimRight(prev, ","))])
+	}
+	return false
+}
+
+// isInitial reports whether w is a capital letter and a dot: "J.".
+func isInitial(w string) bool {
+	r, size := utf8.DecodeRuneInString(w)
+	return unicode.IsUpper(r) && w[size:] == "."
+}
+
+func allDigits(rs []rune) bool {
+	for _, r := range rs {
+		if !unicode.IsDigit(r) {
+			return false
+		}
+	}
+	return len(rs) > 0
+}
