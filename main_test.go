@@ -559,3 +559,53 @@ sections: [{key: chinh-tri, name: "Chính trị"}]
 		t.Errorf("zalo user got %d help replies, want 2 (one per body shape, replay ignored)", help)
 	}
 }
+
+// TestSeedArticleAlert serves the seed page (a Báo Lào Cai conference report
+// in its site's chrome) behind a title-only feed with full_text: the alert
+// must lead with the conference and carry none of the page's chrome.
+func TestSeedArticleAlert(t *testing.T) {
+	page, err := os.ReadFile("../shared/seed/baolaocai-khoa-giao.html")
+	if err != nil {
+		t.Fatalf("the seed page is read from ../shared/seed: %v", err)
+	}
+	tg := telegramtest.New(t)
+	var mu sync.Mutex
+	items := ""
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if r.URL.Path == "/khoa-giao.html" {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.Write(page)
+			return
+		}
+		fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Báo Lào Cai</title><link>%s</link>%s</channel></rss>`, "http://"+r.Host, items)
+	}))
+	t.Cleanup(site.Close)
+	cfg := writeConfig(t, fmt.Sprintf(`
+database: %s
+telegram: {token: %q, api_url: %s}
+poll: {schedule: "@every 1s", allow_private_addresses: true}
+sections: [{key: dia-phuong, name: "Địa phương"}]
+feeds: [{url: %s/rss, section: dia-phuong, full_text: true}]
+`, filepath.Join(t.TempDir(), "s.db"), tg.Token, tg.URL, site.URL))
+	start(t, "-config", cfg)
+	ask(t, tg, reader, "/subscribe dia-phuong", "Đã đăng ký")
+	mu.Lock()
+	items = fmt.Sprintf(`<item><title>Ban Tuyên giáo Tỉnh ủy định hướng nhiệm vụ công tác khoa giáo 6 tháng cuối năm 2022</title><link>%s/khoa-giao.html</link><pubDate>%s</pubDate></item>`,
+		site.URL, time.Now().Format(time.RFC1123Z))
+	mu.Unlock()
+	tg.WaitSent(t, func(all []telegramtest.Sent) bool { return len(containing(to(all, reader), "định hướng nhiệm vụ")) > 0 }, 20*time.Second)
+	alert := containing(to(tg.Sent(), reader), "định hướng nhiệm vụ")[0].Plain
+	for _, want := range []string{"Sáng 5/7", "Dương Đức Huy", "Ban Tuyên giáo Tỉnh ủy tổ chức Hội nghị giao ban công tác khoa giáo"} {
+		if !strings.Contains(alert, want) {
+			t.Errorf("alert lacks %q:\n%s", want, alert)
+		}
+	}
+	for _, chrome := range []string{"Quảng cảnh hội nghị", "Đại biểu dự hội nghị", "Zalo", "Hotline", "Video - Clips", "Thời tiết Lào Cai", "Tin liên quan", "LCĐT"} {
+		if strings.Contains(alert, chrome) {
+			t.Errorf("alert carries %q:\n%s", chrome, alert)
+		}
+	}
+	t.Logf("alert:\n%s", alert)
+}
