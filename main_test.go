@@ -595,7 +595,9 @@ feeds: [{url: %s/rss, section: dia-phuong, full_text: true}]
 	items = fmt.Sprintf(`<item><title>Ban Tuyên giáo Tỉnh ủy định hướng nhiệm vụ công tác khoa giáo 6 tháng cuối năm 2022</title><link>%s/khoa-giao.html</link><pubDate>%s</pubDate></item>`,
 		site.URL, time.Now().Format(time.RFC1123Z))
 	mu.Unlock()
-	tg.WaitSent(t, func(all []telegramtest.Sent) bool { return len(containing(to(all, reader), "định hướng nhiệm vụ")) > 0 }, 20*time.Second)
+	tg.WaitSent(t, func(all []telegramtest.Sent) bool {
+		return len(containing(to(all, reader), "định hướng nhiệm vụ")) > 0
+	}, 20*time.Second)
 	alert := containing(to(tg.Sent(), reader), "định hướng nhiệm vụ")[0].Plain
 	for _, want := range []string{"Sáng 5/7", "Dương Đức Huy", "Ban Tuyên giáo Tỉnh ủy tổ chức Hội nghị giao ban công tác khoa giáo"} {
 		if !strings.Contains(alert, want) {
