@@ -570,10 +570,13 @@ func TestSeedArticleAlert(t *testing.T) {
 	}
 	tg := telegramtest.New(t)
 	var mu sync.Mutex
-	items := ""
+	items, polls := "", 0
 	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		defer mu.Unlock()
+		if r.URL.Path == "/rss" {
+			polls++
+		}
 		if r.URL.Path == "/khoa-giao.html" {
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
 			w.Write(page)
@@ -591,6 +594,8 @@ feeds: [{url: %s/rss, section: dia-phuong, full_text: true}]
 `, filepath.Join(t.TempDir(), "s.db"), tg.Token, tg.URL, site.URL))
 	start(t, "-config", cfg)
 	ask(t, tg, reader, "/subscribe dia-phuong", "Đã đăng ký")
+	// The item appears after the feed's first (silent) poll.
+	waitUntil(t, "the first poll", func() bool { mu.Lock(); defer mu.Unlock(); return polls >= 1 })
 	mu.Lock()
 	items = fmt.Sprintf(`<item><title>Ban Tuyên giáo Tỉnh ủy định hướng nhiệm vụ công tác khoa giáo 6 tháng cuối năm 2022</title><link>%s/khoa-giao.html</link><pubDate>%s</pubDate></item>`,
 		site.URL, time.Now().Format(time.RFC1123Z))
