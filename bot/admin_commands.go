@@ -196,7 +196,7 @@ func (b *Bot) stats(ctx context.Context, r *request) error {
 	}
 	lines := []string{
 		r.t("stats_head"),
-		r.t("stats_feeds", st.FeedsOK+st.FeedsFailing, st.FeedsOK, st.FeedsFailing),
+		r.t("stats_feeds", st.FeedsOK+st.FeedsFailing+st.FeedsNew, st.FeedsOK, st.FeedsFailing, st.FeedsNew),
 		r.t("stats_articles", st.Articles, st.Articles24h),
 	}
 	names := make([]string, 0, len(st.Platforms))

@@ -108,7 +108,7 @@ var texts = map[string][2]string{
 	"channels_head":       {"<b>Kênh và nhóm đã gắn</b>", "<b>Bound channels and groups</b>"},
 	"inactive":            {"không còn nhận được tin", "no longer reachable"},
 	"stats_head":          {"<b>Tình trạng bot</b>", "<b>Bot health</b>"},
-	"stats_feeds":         {"Nguồn tin: %d (%d tốt, %d lỗi)", "Feeds: %d (%d ok, %d failing)"},
+	"stats_feeds":         {"Nguồn tin: %d (%d tốt, %d lỗi, %d chưa lấy lần nào)", "Feeds: %d (%d ok, %d failing, %d not polled yet)"},
 	"stats_articles":      {"Bài: %d (24 giờ qua: %d)", "Articles: %d (last 24 h: %d)"},
 	"stats_platform":      {"%s — cuộc trò chuyện: %d hoạt động, %d ngừng; 24 giờ qua: %d đã gửi, %d chờ, %d lỗi, %d bỏ", "%s — chats: %d active, %d inactive; last 24 h: %d sent, %d pending, %d failed, %d dropped"},
 	"stats_queue":         {"Hàng đợi: %d tin, cũ nhất %s", "Queue: %d, oldest %s"},

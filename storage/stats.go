@@ -15,7 +15,8 @@ type PlatformStats struct {
 
 // Stats is the bot's health for /stats.
 type Stats struct {
-	FeedsOK, FeedsFailing int
+	FeedsOK, FeedsFailing int // the last poll succeeded / failed
+	FeedsNew              int // not polled yet
 	Articles, Articles24h int
 	Platforms             map[string]*PlatformStats
 	QueueDepth            int           // pending deliveries, any age
@@ -35,13 +36,14 @@ func (s *Store) Stats(ctx context.Context, now time.Time) (Stats, error) {
 	var oldest sql.NullInt64
 	err := s.db.QueryRowContext(ctx, `
 		SELECT
-			(SELECT count(*) FROM feeds WHERE last_error = '' OR coalesce(last_error_at, 0) < coalesce(last_success_at, 0)),
+			(SELECT count(*) FROM feeds WHERE last_success_at IS NOT NULL AND (last_error = '' OR coalesce(last_error_at, 0) < last_success_at)),
 			(SELECT count(*) FROM feeds WHERE last_error <> '' AND coalesce(last_error_at, 0) >= coalesce(last_success_at, 0)),
+			(SELECT count(*) FROM feeds WHERE last_success_at IS NULL AND last_error = ''),
 			(SELECT count(*) FROM articles),
 			(SELECT count(*) FROM articles WHERE seen_at >= ?),
 			(SELECT count(*) FROM deliveries WHERE state = 'pending'),
 			(SELECT min(created_at) FROM deliveries WHERE state = 'pending')`, day).
-		Scan(&st.FeedsOK, &st.FeedsFailing, &st.Articles, &st.Articles24h, &st.QueueDepth, &oldest)
+		Scan(&st.FeedsOK, &st.FeedsFailing, &st.FeedsNew, &st.Articles, &st.Articles24h, &st.QueueDepth, &oldest)
 	if err != nil {
 		return Stats{}, fmt.Errorf("storage: stats: %w", err)
 	}

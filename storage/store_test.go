@@ -370,3 +370,23 @@ func TestSearchBlendsRelevanceWithRecency(t *testing.T) {
 		t.Fatalf("order: %s, %s, %s; want the recent title match first and the 300-day-old one last", got[0].Link, got[1].Link, got[2].Link)
 	}
 }
+
+func TestStatsFeedsAndQueue(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	now := time.Now()
+	st, err := f.s.Stats(ctx, now)
+	if err != nil || st.FeedsNew != 2 || st.FeedsOK != 0 || st.FeedsFailing != 0 {
+		t.Fatalf("before any poll: %+v, %v", st, err)
+	}
+	f.s.SaveItems(ctx, f.politics.ID, nil, SaveOptions{Now: now})
+	f.s.SaveItems(ctx, f.politics.ID, []Item{item("1", "https://a.example/1", "A", now)}, SaveOptions{Now: now})
+	f.s.RecordFetchError(ctx, f.econ.ID, now, "feeds: 500")
+	st, _ = f.s.Stats(ctx, now.Add(time.Minute))
+	if st.FeedsOK != 1 || st.FeedsFailing != 1 || st.FeedsNew != 0 || st.Articles != 1 || st.QueueDepth != 2 || st.OldestPending < time.Minute-time.Second {
+		t.Fatalf("after polls: %+v", st)
+	}
+	if p := st.Platforms["telegram"]; p == nil || p.ChatsActive != 2 || p.Pending != 1 {
+		t.Fatalf("telegram: %+v", p)
+	}
+}
