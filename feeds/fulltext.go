@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -253,52 +252,25 @@ func firstImageIn(n *html.Node, base *url.URL) string {
 	return ""
 }
 
-// seenItems remembers which items of which feeds a Poller has already
-// handled, so that an article page is fetched once, when its item is new.
-// It forgets the oldest entries past its size.
-type seenItems struct {
-	mu    sync.Mutex
-	set   map[string]bool
-	order []string
-}
-
-const seenItemsMax = 20000
-
-// add records key and reports whether it was new.
-func (s *seenItems) add(key string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.set == nil {
-		s.set = map[string]bool{}
-	}
-	if s.set[key] {
-		return false
-	}
-	s.set[key] = true
-	s.order = append(s.order, key)
-	if len(s.order) > seenItemsMax {
-		drop := len(s.order) - seenItemsMax
-		for _, k := range s.order[:drop] {
-			delete(s.set, k)
-		}
-		s.order = append([]string(nil), s.order[drop:]...)
-	}
-	return true
-}
-
 // fillFromPages gives the new items of a full-text feed whose own text is
 // thin the summary, body (for search) and image of their article page. Pages are fetched one
 // at a time, at most MaxPages a poll, and only for items that can still be
 // alerted: none on the feed's first (silent) poll, none older than MaxAge,
-// none this Poller has seen before. A page that fails leaves the item as
+// none the feed has carried before. A page that fails leaves the item as
 // the feed gave it; it never fails the poll.
 func (p *Poller) fillFromPages(ctx context.Context, feed storage.Feed, parsed *Parsed, now time.Time) {
+	if feed.PolledAt.IsZero() {
+		return
+	}
+	fresh, err := p.Store.NewToFeed(ctx, feed.ID, parsed.Items)
+	if err != nil {
+		p.log().Warn("article pages not read", slog.Int64("feed_id", feed.ID), slog.Any("err", err))
+		return
+	}
 	budget := p.maxPages()
-	first := feed.PolledAt.IsZero()
 	for i := range parsed.Items {
 		it := &parsed.Items[i]
-		key := fmt.Sprintf("%d\x00%s", feed.ID, itemKey(*it))
-		if !p.seen.add(key) || first || it.Link == "" || i >= len(parsed.texts) {
+		if !fresh[i] || it.Link == "" || i >= len(parsed.texts) {
 			continue
 		}
 		if p.MaxAge > 0 && !it.Published.IsZero() && it.Published.Before(now.Add(-p.MaxAge)) {
@@ -325,17 +297,6 @@ func (p *Poller) fillFromPages(ctx context.Context, feed storage.Feed, parsed *P
 			it.ImageURL = page.image
 		}
 	}
-}
-
-// itemKey is what identifies an item within its feed.
-func itemKey(it storage.Item) string {
-	switch {
-	case it.GUID != "":
-		return it.GUID
-	case it.Canonical != "":
-		return it.Canonical
-	}
-	return it.Title
 }
 
 // fetchArticle fetches and extracts one article page.

@@ -436,13 +436,16 @@ func TestPollFullText(t *testing.T) {
 				}
 			}
 
-			// The same items again: no page is fetched twice.
+			// The same items again, after a restart (a new Poller): no page
+			// is fetched twice.
 			before := map[string]int{}
 			for path := range tt.pages {
 				before[path], _ = srv.count(path)
 			}
 			srv.set("/rss", titleOnlyRSS(now, tt.items...)+" ")
-			if _, err := p.Poll(ctx, reload(t, st, feed.ID)); err != nil {
+			restarted := newPoller(st, now)
+			restarted.MaxPages = tt.maxPages
+			if _, err := restarted.Poll(ctx, reload(t, st, feed.ID)); err != nil {
 				t.Fatal(err)
 			}
 			for path := range tt.pages {

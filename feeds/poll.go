@@ -22,8 +22,6 @@ type Poller struct {
 	MaxPages         int              // article pages one poll of a full-text feed fetches; DefaultMaxPages if 0, none if < 0
 	Now              func() time.Time // time.Now if nil
 	Log              *slog.Logger     // slog.Default() if nil
-
-	seen seenItems // items whose article page was considered
 }
 
 // Poll fetches feed with its validators and saves what is new. A failed

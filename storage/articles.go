@@ -274,3 +274,18 @@ func (s *Store) Search(ctx context.Context, input, section string, limit, offset
 	args = append(args, time.Now().UnixMilli(), limit, offset)
 	return s.queryArticles(ctx, q, args...)
 }
+
+// NewToFeed reports, for each item, whether the feed has not carried it
+// before (by the same identity SaveItems uses): what a poll would store as new.
+func (s *Store) NewToFeed(ctx context.Context, feedID int64, items []Item) ([]bool, error) {
+	out := make([]bool, len(items))
+	for i, it := range items {
+		var n int
+		err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM feed_items WHERE feed_id = ? AND guid = ?`, feedID, itemIdentity(it)).Scan(&n)
+		if err != nil {
+			return nil, fmt.Errorf("storage: look up item: %w", err)
+		}
+		out[i] = n == 0
+	}
+	return out, nil
+}
