@@ -469,7 +469,12 @@ func serve(ctx context.Context, cfg Config, consoleMode bool, consoleLang string
 		go func() {
 			defer receiving.Done()
 			err := p.Run(ctx, func(ctx context.Context, u bot.Update) { core.Handle(ctx, p, u) })
-			if p.Name() == "console" {
+			if err != nil {
+				// A platform that cannot go on (a refused webhook, a revoked
+				// token) stops the bot, so that its supervisor sees it.
+				err = fmt.Errorf("%s: %w", p.Name(), err)
+				cancel()
+			} else if p.Name() == "console" {
 				cancel() // the input ended: the session is over
 			}
 			errc <- err
