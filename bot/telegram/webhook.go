@@ -2,11 +2,9 @@ package telegram
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -22,9 +20,8 @@ import (
 const SecretHeader = "X-Telegram-Bot-Api-Secret-Token"
 
 const (
-	maxWebhookBody = 1 << 20
-	queueSize      = 256  // webhook updates waiting for Run
-	recentSize     = 1000 // update_ids remembered to drop Telegram's retries
+	queueSize  = 256  // webhook updates waiting for Run
+	recentSize = 1000 // update_ids remembered to drop Telegram's retries
 )
 
 // checkWebhook validates the webhook options: none, or an absolute URL with
@@ -161,20 +158,8 @@ func (a *Adapter) serveWebhook(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "telegram webhook is not enabled", http.StatusNotFound)
 		return
 	}
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
-	}
-	got := r.Header.Get(SecretHeader)
-	if a.webhookSecret == "" || subtle.ConstantTimeCompare([]byte(got), []byte(a.webhookSecret)) != 1 {
-		a.log.Warn("telegram: webhook request with a missing or wrong secret", slog.String("remote", r.RemoteAddr))
-		http.Error(w, "unauthorized", http.StatusUnauthorized)
-		return
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxWebhookBody))
-	if err != nil {
-		http.Error(w, "body too large or unreadable", http.StatusRequestEntityTooLarge)
+	body, ok := bot.ReadWebhook(w, r, SecretHeader, a.webhookSecret, a.log)
+	if !ok {
 		return
 	}
 	var u tgbotapi.Update

@@ -2,9 +2,7 @@ package zalo
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"time"
@@ -14,9 +12,6 @@ import (
 
 // SecretHeader carries the webhook secret in Zalo's requests.
 const SecretHeader = "X-Bot-Api-Secret-Token"
-
-// maxWebhookBody caps a webhook request's body.
-const maxWebhookBody = 1 << 20
 
 // runWebhook sets the webhook, then handles what WebhookHandler queues.
 func (a *Adapter) runWebhook(ctx context.Context, handle func(context.Context, bot.Update)) error {
@@ -75,19 +70,8 @@ func (a *Adapter) serveWebhook(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "zalo webhook is not enabled", http.StatusNotFound)
 		return
 	}
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
-	}
-	if !secretMatches(r.Header.Get(SecretHeader), a.webhookSecret) {
-		a.log.Warn("zalo: webhook request with a missing or wrong secret", slog.String("remote", r.RemoteAddr))
-		http.Error(w, "unauthorized", http.StatusUnauthorized)
-		return
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxWebhookBody))
-	if err != nil {
-		http.Error(w, "body too large or unreadable", http.StatusRequestEntityTooLarge)
+	body, ok := bot.ReadWebhook(w, r, SecretHeader, a.webhookSecret, a.log)
+	if !ok {
 		return
 	}
 	updates, err := decodeWebhook(body)
@@ -132,9 +116,4 @@ func (a *Adapter) enqueue(ctx context.Context, up bot.Update) bool {
 		a.log.Warn("zalo: unable to record a message id", slog.String("id", up.ID), slog.Any("err", err))
 	}
 	return true
-}
-
-// secretMatches compares in constant time; an empty secret never matches.
-func secretMatches(got, want string) bool {
-	return want != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
 }
