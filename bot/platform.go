@@ -115,11 +115,20 @@ type ChatAdmin interface {
 	BotCanPost(ctx context.Context, chat storage.Chat) (bool, string, error)
 }
 
-// SendTransport is the default HTTP transport with room for the
-// dispatcher's concurrent sends to reuse their connections (the default
-// keeps two per host, so the others would dial anew every time).
-func SendTransport() *http.Transport {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConnsPerHost = 32
-	return t
+// HTTPClient returns the client an adapter talks to its platform with: a
+// copy of base, or a new client whose transport keeps a connection for each
+// of the dispatcher's concurrent sends (Go's default keeps two per host, so
+// the others would dial anew every time); its timeout is at least
+// minTimeout (a long poll and a margin).
+func HTTPClient(base *http.Client, minTimeout time.Duration) *http.Client {
+	var c http.Client
+	if base != nil {
+		c = *base
+	} else {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = 32
+		c.Transport = t
+	}
+	c.Timeout = max(c.Timeout, minTimeout)
+	return &c
 }

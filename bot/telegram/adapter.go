@@ -85,15 +85,7 @@ func New(ctx context.Context, opts Options) (*Adapter, error) {
 	if poll <= 0 {
 		poll = DefaultPollTimeout
 	}
-	// Several sends are in flight at once: keep a connection for each.
-	client := &http.Client{Transport: bot.SendTransport()}
-	if opts.HTTPClient != nil {
-		c := *opts.HTTPClient
-		client = &c
-	}
-	if client.Timeout < poll+clientMargin {
-		client.Timeout = poll + clientMargin
-	}
+	client := bot.HTTPClient(opts.HTTPClient, poll+clientMargin)
 	log := opts.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

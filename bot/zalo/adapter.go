@@ -104,15 +104,7 @@ func New(ctx context.Context, opts Options) (*Adapter, error) {
 	if poll <= 0 {
 		poll = DefaultPollTimeout
 	}
-	// Several sends are in flight at once: keep a connection for each.
-	hc := &http.Client{Transport: bot.SendTransport()}
-	if opts.HTTPClient != nil {
-		c := *opts.HTTPClient
-		hc = &c
-	}
-	if hc.Timeout < poll+clientMargin {
-		hc.Timeout = poll + clientMargin
-	}
+	hc := bot.HTTPClient(opts.HTTPClient, poll+clientMargin)
 	log := opts.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
