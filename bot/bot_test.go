@@ -20,6 +20,7 @@ type recorder struct {
 	buttons bool
 	mu      sync.Mutex
 	sent    []Message
+	at      []time.Time // when each was sent
 	fail    func(Message) error
 	notify  chan struct{}
 }
@@ -44,6 +45,7 @@ func (p *recorder) Send(_ context.Context, m Message) (string, error) {
 		}
 	}
 	p.sent = append(p.sent, m)
+	p.at = append(p.at, time.Now())
 	select {
 	case p.notify <- struct{}{}:
 	default:
@@ -74,7 +76,12 @@ type env struct {
 	feed  storage.Feed
 }
 
-type stubFeeds struct{ added []string }
+// stubFeeds stands in for the feed scheduler (which fetches): adding
+// pretends, removing deletes from the real store as the scheduler does.
+type stubFeeds struct {
+	store *storage.Store
+	added []string
+}
 
 func (s *stubFeeds) AddFeed(_ context.Context, url, section string, fullText bool) (storage.Feed, int, error) {
 	if strings.Contains(url, "notafeed") {
@@ -83,7 +90,9 @@ func (s *stubFeeds) AddFeed(_ context.Context, url, section string, fullText boo
 	s.added = append(s.added, fmt.Sprintf("%s %s %v", url, section, fullText))
 	return storage.Feed{ID: 7, URL: url, Section: section}, 3, nil
 }
-func (s *stubFeeds) RemoveFeed(context.Context, int64) error { return nil }
+func (s *stubFeeds) RemoveFeed(ctx context.Context, id int64) error {
+	return s.store.DeleteFeed(ctx, id)
+}
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
@@ -102,7 +111,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := New(Options{Store: store, Feeds: &stubFeeds{}, Admins: map[string]bool{"test:1": true}})
+	b := New(Options{Store: store, Feeds: &stubFeeds{store: store}, Admins: map[string]bool{"test:1": true}})
 	return &env{store: store, bot: b, p: newRecorder("test"), feed: feed}
 }
 
@@ -300,10 +309,14 @@ func (e *env) pending(t *testing.T, chat storage.ChatRef, n int) {
 	}
 }
 
-func runDispatcher(t *testing.T, e *env) context.CancelFunc {
+func runDispatcher(t *testing.T, e *env, rates ...map[string]float64) context.CancelFunc {
 	t.Helper()
-	d := NewDispatcher(DispatcherOptions{Store: e.store, Platforms: map[string]Platform{"test": e.p},
-		ChatInterval: time.Millisecond, PollInterval: 10 * time.Millisecond, RatePerSecond: 1000})
+	opts := DispatcherOptions{Store: e.store, Platforms: map[string]Platform{"test": e.p},
+		ChatInterval: time.Millisecond, PollInterval: 10 * time.Millisecond, RatePerSecond: 1000}
+	if len(rates) > 0 {
+		opts.PlatformRates = rates[0]
+	}
+	d := NewDispatcher(opts)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { d.Run(ctx); close(done) }()
@@ -420,5 +433,48 @@ func TestSearchPagesAndSection(t *testing.T) {
 	}
 	if got := e.say(t, "3", "/subscribe 9"); !strings.Contains(got, "Không có chuyên mục") {
 		t.Fatalf("/subscribe 9: %q", got)
+	}
+}
+
+func TestDispatcherUsesThePlatformsOwnRate(t *testing.T) {
+	e := newEnv(t)
+	for i := range 4 {
+		e.pending(t, storage.ChatRef{Platform: "test", ID: fmt.Sprintf("r%d", i)}, 1)
+	}
+	runDispatcher(t, e, map[string]float64{"test": 5}) // over the 1000/s of RatePerSecond
+	waitFor(t, "4 alerts", func() bool { return len(e.p.messages()) == 4 })
+	e.p.mu.Lock()
+	defer e.p.mu.Unlock()
+	for i := 1; i < len(e.p.at); i++ {
+		if gap := e.p.at[i].Sub(e.p.at[i-1]); gap < 190*time.Millisecond {
+			t.Fatalf("sends %d and %d were %s apart; the platform's rate of 5/s wants 200ms", i-1, i, gap)
+		}
+	}
+}
+
+func TestLatestAndDelfeed(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	var items []storage.Item
+	for i := range 6 {
+		link := fmt.Sprintf("https://baolaocai.vn/tin-%d", i)
+		items = append(items, storage.Item{GUID: link, Link: link, Canonical: link, Title: fmt.Sprintf("Tin số %d", i),
+			Published: time.Now().Add(time.Duration(i) * time.Minute)})
+	}
+	if _, err := e.store.SaveItems(ctx, e.feed.ID, items, storage.SaveOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	got := e.say(t, "2", "/latest chinh tri")
+	if strings.Count(got, "• ") != 5 || !strings.Contains(got, "Chính trị") || strings.Index(got, "Tin số 5") > strings.Index(got, "Tin số 4") || strings.Contains(got, "Tin số 0") {
+		t.Fatalf("/latest chinh tri: want the 5 newest, newest first:\n%s", got)
+	}
+	if got := e.say(t, "2", "/latest kinh-te"); !strings.Contains(got, "Chưa có bài") {
+		t.Fatalf("/latest kinh-te: %q", got)
+	}
+	if got := e.say(t, "1", fmt.Sprintf("/delfeed %d", e.feed.ID)); !strings.Contains(got, "Đã xóa nguồn tin") {
+		t.Fatalf("/delfeed: %q", got)
+	}
+	if got := e.say(t, "1", "/delfeed "+e.feed.URL); !strings.Contains(got, "Không có nguồn tin") {
+		t.Fatalf("/delfeed after delete: %q", got)
 	}
 }

@@ -193,7 +193,7 @@ func (s *Store) MigrateChat(ctx context.Context, old ChatRef, newID string) erro
 	})
 }
 
-// DeliveryState is a delivery's bookkeeping, for tests and /stats.
+// DeliveryState is a delivery's bookkeeping, as an operator (or a test) inspects it.
 type DeliveryState struct {
 	ID        int64
 	State     string
