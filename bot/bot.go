@@ -129,14 +129,6 @@ func (b *Bot) Handle(ctx context.Context, p Platform, u Update) {
 		return
 	}
 	text := strings.TrimSpace(u.Text)
-	limit := maxInput
-	if strings.HasPrefix(text, "/broadcast") {
-		limit = maxBroadcast
-	}
-	if n := utf8.RuneCountInString(text); n > limit {
-		r.reply(ctx, r.t("too_long", n, limit))
-		return
-	}
 	if !strings.HasPrefix(text, "/") {
 		if r.Chat.Type == "" || r.Chat.Type == "private" {
 			r.reply(ctx, r.t("plain_text"))
@@ -157,6 +149,14 @@ func (b *Bot) Handle(ctx context.Context, p Platform, u Update) {
 		if addressed || !isGroup(r.Chat) {
 			r.reply(ctx, r.t("unknown_command", Escape(truncate(r.cmd, 40))))
 		}
+		return
+	}
+	limit := maxInput
+	if h.maxInput > 0 {
+		limit = h.maxInput
+	}
+	if n := utf8.RuneCountInString(text); n > limit {
+		r.reply(ctx, r.t("too_long", n, limit))
 		return
 	}
 	if h.admin && !r.isAdmin {
@@ -180,8 +180,9 @@ func splitCommand(text string) (string, string) {
 }
 
 type handler struct {
-	fn    func(context.Context, *request) error
-	admin bool
+	fn       func(context.Context, *request) error
+	admin    bool
+	maxInput int // longest message it takes, in characters; maxInput when 0
 }
 
 func (b *Bot) handler(cmd string) (handler, bool) {
@@ -227,7 +228,7 @@ func (b *Bot) handler(cmd string) (handler, bool) {
 	case "stats":
 		return handler{fn: b.stats, admin: true}, true
 	case "broadcast":
-		return handler{fn: b.broadcast, admin: true}, true
+		return handler{fn: b.broadcast, admin: true, maxInput: maxBroadcast}, true
 	}
 	return handler{}, false
 }

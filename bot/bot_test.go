@@ -183,6 +183,8 @@ func TestCommands(t *testing.T) {
 		{"unfollow unknown", "2", "/unfollow Hà Nội", []string{"không theo dõi"}},
 		{"unfollow", "2", "/unfollow SA PA", []string{"Đã thôi theo dõi"}},
 		{"follows empty", "2", "/follows", []string{"chưa theo dõi"}},
+		{"a long broadcast is fine", "1", "/broadcast " + strings.Repeat("Thông báo. ", 200), []string{"Đã xếp hàng"}},
+		{"too long even for a broadcast", "1", "/broadcast " + strings.Repeat("a", 4000), []string{"quá dài", "3500"}},
 		{"too long", "2", "/search " + strings.Repeat("a", 5000), []string{"quá dài", "1000"}},
 	}
 	for _, tc := range tests {
