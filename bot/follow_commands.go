@@ -18,7 +18,7 @@ func (b *Bot) follow(ctx context.Context, r *request) error {
 	if !b.mayChangeGroup(ctx, r) {
 		return nil
 	}
-	phrase := storage.FollowPhrase(r.args)
+	phrase := storage.FoldedWords(r.args)
 	if phrase == "" {
 		r.reply(ctx, r.t("follow_usage"))
 		return nil
@@ -51,7 +51,7 @@ func (b *Bot) unfollow(ctx context.Context, r *request) error {
 	if !b.mayChangeGroup(ctx, r) {
 		return nil
 	}
-	if storage.FollowPhrase(r.args) == "" {
+	if storage.FoldedWords(r.args) == "" {
 		r.reply(ctx, r.t("unfollow_usage"))
 		return nil
 	}

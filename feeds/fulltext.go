@@ -132,14 +132,14 @@ func withLead(lead string, paras []string) []string {
 	if lead == "" {
 		return paras
 	}
-	l := foldedWords(lead)
+	l := storage.FoldedWords(lead)
 	if l == "" {
 		return paras
 	}
 	out := make([]string, 0, len(paras)+1)
 	out = append(out, lead)
 	for i, p := range paras {
-		f := foldedWords(p)
+		f := storage.FoldedWords(p)
 		switch {
 		case i < 3 && strings.Contains(l, f):
 			continue // the sapo again, or a piece of it

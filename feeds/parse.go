@@ -136,20 +136,15 @@ func itemBody(it *gofeed.Item) string {
 	}
 	seen := make(map[string]bool, len(desc))
 	for _, p := range desc {
-		seen[foldedWords(p)] = true
+		seen[storage.FoldedWords(p)] = true
 	}
 	out := desc
 	for _, p := range cleanParagraphs(it.Content) {
-		if !seen[foldedWords(p)] {
+		if !seen[storage.FoldedWords(p)] {
 			out = append(out, p)
 		}
 	}
 	return strings.Join(out, "\n")
-}
-
-// foldedWords is s folded to its words, for comparing texts.
-func foldedWords(s string) string {
-	return strings.Join(storage.Words(storage.Fold(s)), " ")
 }
 
 // itemLink is the item's link made absolute, else its guid when that is an

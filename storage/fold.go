@@ -32,6 +32,12 @@ func Words(s string) []string {
 	})
 }
 
+// FoldedWords is s as matching sees it: its folded words joined by one
+// space ("Sa  Pa!" → "sa pa"). It is what a follow phrase is stored as.
+func FoldedWords(input string) string {
+	return strings.Join(Words(Fold(input)), " ")
+}
+
 // MatchExpr turns whatever a person typed into a safe FTS5 expression over
 // folded text: every word quoted (so nothing is FTS syntax), all required,
 // the last one as a prefix. It returns "" when the input has no word.

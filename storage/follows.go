@@ -8,15 +8,9 @@ import (
 	"time"
 )
 
-// FollowPhrase normalises what a person typed into the phrase that is
-// matched: folded words joined by one space ("Sa  Pa!" → "sa pa").
-func FollowPhrase(input string) string {
-	return strings.Join(Words(Fold(input)), " ")
-}
-
 // Follow makes the chat follow a phrase; it reports false when it already did.
 func (s *Store) Follow(ctx context.Context, chat ChatRef, input string) (bool, error) {
-	phrase := FollowPhrase(input)
+	phrase := FoldedWords(input)
 	r, err := s.exec(ctx, `INSERT INTO follows(platform, chat_id, phrase, display, created_at) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT DO NOTHING`, chat.Platform, chat.ID, phrase, strings.TrimSpace(input), time.Now().UnixMilli())
 	if err != nil {
@@ -29,7 +23,7 @@ func (s *Store) Follow(ctx context.Context, chat ChatRef, input string) (bool, e
 // Unfollow stops following a phrase; it reports false when the chat did not follow it.
 func (s *Store) Unfollow(ctx context.Context, chat ChatRef, input string) (bool, error) {
 	r, err := s.exec(ctx, `DELETE FROM follows WHERE platform = ? AND chat_id = ? AND phrase = ?`,
-		chat.Platform, chat.ID, FollowPhrase(input))
+		chat.Platform, chat.ID, FoldedWords(input))
 	if err != nil {
 		return false, fmt.Errorf("storage: unfollow for %s: %w", chat, err)
 	}
@@ -99,7 +93,7 @@ func enqueueFollows(ctx context.Context, tx *sql.Tx, follows []follow, articleID
 	if len(follows) == 0 {
 		return 0, nil
 	}
-	words := " " + strings.Join(Words(Fold(it.Title+" "+it.Summary)), " ") + " "
+	words := " " + FoldedWords(it.Title+" "+it.Summary) + " "
 	n := 0
 	for _, f := range follows {
 		if !f.matches(words) {
