@@ -19,12 +19,12 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 	_ "time/tzdata" // Asia/Ho_Chi_Minh on machines without a zone database
 
 	"go.yaml.in/yaml/v3"
+	"golang.org/x/sync/errgroup"
 
 	"newsbot/bot"
 	"newsbot/bot/console"
@@ -299,6 +299,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	consoleMode := fs.Bool("console", false, "talk to the bot in this terminal instead of Telegram (no token needed)")
 	consoleLang := fs.String("lang", "vi", "language of the console user: vi or en")
+	standby := fs.Bool("standby", false, "if another newsbot is using the database, wait and take over when it stops")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -338,7 +339,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		log.Error("no platform to run: set telegram.token (TELEGRAM_BOT_TOKEN) or zalo.token (ZALO_BOT_TOKEN), or use -console")
 		return 1
 	}
-	if err := serve(ctx, cfg, *consoleMode, lang(*consoleLang), stdin, stdout, log); err != nil {
+	if err := serve(ctx, cfg, runOptions{console: *consoleMode, consoleLang: lang(*consoleLang), standby: *standby}, stdin, stdout, log); err != nil {
 		log.Error("newsbot stopped", "err", err)
 		return 1
 	}
@@ -372,17 +373,43 @@ func (f feedAdmin) AddFeed(ctx context.Context, url, section string, fullText bo
 
 func (f feedAdmin) RemoveFeed(ctx context.Context, id int64) error { return f.s.RemoveFeed(ctx, id) }
 
+// runOptions are the command line's choices for serve.
+type runOptions struct {
+	console     bool   // talk in the terminal instead of on a platform
+	consoleLang string // the console user's language
+	standby     bool   // wait for the database's owner to stop, then take over
+}
+
+// errSessionOver ends the bot when the console's input ended.
+var errSessionOver = errors.New("console input ended")
+
+// fileCheckInterval is how often the bot checks that its database file is
+// still the one it opened.
+const fileCheckInterval = 2 * time.Second
+
 // serve runs the bot until ctx is done (or, in console mode, the input ends),
-// then stops everything in reverse order.
-func serve(ctx context.Context, cfg Config, consoleMode bool, consoleLang string, stdin io.Reader, stdout io.Writer, log *slog.Logger) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+// then stops everything in reverse order: it stops taking updates, stops
+// polling, lets the sends in flight finish, closes the database and, last,
+// releases the database's lock.
+func serve(ctx context.Context, cfg Config, opts runOptions, stdin io.Reader, stdout io.Writer, log *slog.Logger) error {
+	if err := storage.CheckMissing(cfg.Database); err != nil {
+		return err
+	}
+	lock, err := lockDatabase(ctx, cfg.Database, opts.standby, log)
+	if err != nil || lock == nil {
+		return err // nil lock: stopped while standing by
+	}
+	defer lock.Release()
 
 	store, err := storage.Open(ctx, cfg.Database)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
+	watch, err := storage.WatchFile(cfg.Database)
+	if err != nil {
+		return err
+	}
 	if err := syncConfig(ctx, store, cfg); err != nil {
 		return err
 	}
@@ -400,43 +427,46 @@ func serve(ctx context.Context, cfg Config, consoleMode bool, consoleLang string
 		admins["zalo:"+id] = true
 	}
 
+	// A platform connects inside its own Run, retrying while it cannot, so
+	// that one platform's outage at start does not stop the other.
 	platforms := map[string]bot.Platform{}
+	starting := map[string]*bot.StartingPlatform{}
 	webhooks := http.NewServeMux()
-	if consoleMode {
-		platforms["console"] = console.New(stdin, stdout, consoleLang)
+	if opts.console {
+		platforms["console"] = console.New(stdin, stdout, opts.consoleLang)
 	} else {
 		if cfg.Telegram.Token != "" {
-			tg, err := telegram.New(ctx, telegram.Options{Token: cfg.Telegram.Token, APIURL: cfg.Telegram.APIURL, Commands: bot.Commands(),
-				WebhookURL: cfg.Telegram.Webhook.URL, WebhookSecret: cfg.Telegram.Webhook.Secret, Log: log})
-			if err != nil {
-				return err
-			}
-			platforms["telegram"] = tg
-			mountWebhook(webhooks, cfg.Telegram.Webhook.URL, tg.WebhookHandler())
+			starting["telegram"] = bot.Starting(bot.StartOptions{Name: "telegram", Log: log,
+				Start: func(ctx context.Context) (bot.Platform, error) {
+					return telegram.New(ctx, telegram.Options{Token: cfg.Telegram.Token, APIURL: cfg.Telegram.APIURL, Commands: bot.Commands(),
+						WebhookURL: cfg.Telegram.Webhook.URL, WebhookSecret: cfg.Telegram.Webhook.Secret, Log: log})
+				}})
+			mountWebhook(webhooks, cfg.Telegram.Webhook.URL, starting["telegram"].WebhookHandler())
 		}
 		if cfg.Zalo.Token != "" {
-			za, err := zalo.New(ctx, zalo.Options{Token: cfg.Zalo.Token, APIURL: cfg.Zalo.APIURL,
-				WebhookURL: cfg.Zalo.Webhook.URL, WebhookSecret: cfg.Zalo.Webhook.Secret, Seen: store.SeenUpdates("zalo"), Log: log})
-			if err != nil {
-				return err
-			}
-			platforms["zalo"] = za
-			mountWebhook(webhooks, cfg.Zalo.Webhook.URL, za.WebhookHandler())
+			starting["zalo"] = bot.Starting(bot.StartOptions{Name: "zalo", Log: log,
+				Fatal: func(err error) bool {
+					return errors.Is(err, zalo.ErrUnauthorized) || errors.Is(err, bot.ErrUnauthorized)
+				},
+				Start: func(ctx context.Context) (bot.Platform, error) {
+					return zalo.New(ctx, zalo.Options{Token: cfg.Zalo.Token, APIURL: cfg.Zalo.APIURL,
+						WebhookURL: cfg.Zalo.Webhook.URL, WebhookSecret: cfg.Zalo.Webhook.Secret, Seen: store.SeenUpdates("zalo"), Log: log})
+				}})
+			mountWebhook(webhooks, cfg.Zalo.Webhook.URL, starting["zalo"].WebhookHandler())
+		}
+		for name, sp := range starting {
+			platforms[name] = sp
 		}
 	}
 	webhooks.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 	var server *http.Server
-	if cfg.HTTP.Listen != "" && !consoleMode {
+	var serverLn net.Listener
+	if cfg.HTTP.Listen != "" && !opts.console {
 		ln, err := net.Listen("tcp", cfg.HTTP.Listen)
 		if err != nil {
 			return fmt.Errorf("http.listen: %w", err)
 		}
-		server = &http.Server{Handler: webhooks, ReadHeaderTimeout: 10 * time.Second}
-		go func() {
-			if err := server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				log.Error("http server stopped", "err", err)
-			}
-		}()
+		server, serverLn = bot.NewWebhookServer(ln, webhooks)
 		log.Info("http listening", "addr", ln.Addr().String())
 	}
 	dispatcher := bot.NewDispatcher(bot.DispatcherOptions{
@@ -452,63 +482,131 @@ func serve(ctx context.Context, cfg Config, consoleMode bool, consoleLang string
 		}
 	})
 
-	if err := scheduler.Start(ctx); err != nil {
+	// Every part runs in the group: the first to fail stops the others, and
+	// Wait returns only when all have returned, so nothing outlives the
+	// store it uses.
+	g, gctx := errgroup.WithContext(ctx)
+	if err := scheduler.Start(gctx); err != nil {
 		return err
 	}
-	var dispatching sync.WaitGroup
-	dispatching.Add(1)
-	go func() {
-		defer dispatching.Done()
-		dispatcher.Run(ctx)
-	}()
-
-	var receiving sync.WaitGroup
-	errc := make(chan error, len(platforms))
+	g.Go(func() error {
+		<-gctx.Done()
+		scheduler.Stop()
+		return nil
+	})
+	g.Go(func() error { return dispatcher.Run(gctx) })
+	if server != nil {
+		g.Go(func() error {
+			if err := server.Serve(serverLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				return fmt.Errorf("http server: %w", err)
+			}
+			return nil
+		})
+		g.Go(func() error {
+			<-gctx.Done()
+			shutdownCtx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+			defer cancel()
+			server.Shutdown(shutdownCtx)
+			return nil
+		})
+	}
+	g.Go(func() error {
+		t := time.NewTicker(fileCheckInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-gctx.Done():
+				return nil
+			case <-t.C:
+				if err := watch.Check(); err != nil {
+					return err
+				}
+			}
+		}
+	})
 	for _, p := range platforms {
-		receiving.Add(1)
-		go func() {
-			defer receiving.Done()
-			err := p.Run(ctx, func(ctx context.Context, u bot.Update) { core.Handle(ctx, p, u) })
-			if err != nil {
+		g.Go(func() error {
+			err := p.Run(gctx, func(ctx context.Context, u bot.Update) { core.Handle(ctx, connected(p), u) })
+			switch {
+			case err != nil:
 				// A platform that cannot go on (a refused webhook, a revoked
 				// token) stops the bot, so that its supervisor sees it.
-				err = fmt.Errorf("%s: %w", p.Name(), err)
-				cancel()
-			} else if p.Name() == "console" {
-				cancel() // the input ended: the session is over
+				return fmt.Errorf("%s: %w", p.Name(), err)
+			case p.Name() == "console":
+				return errSessionOver
 			}
-			errc <- err
-		}()
+			return nil
+		})
 	}
 	log.Info("newsbot running", "version", versionString(), "platforms", len(platforms), "database", cfg.Database)
-	<-ctx.Done()
 
-	// Stop taking updates, stop polling, let the send in flight finish.
-	stopped := make(chan struct{})
-	go func() {
-		if server != nil {
-			shutdownCtx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-			server.Shutdown(shutdownCtx)
-			cancel()
-		}
-		receiving.Wait()
-		scheduler.Stop()
-		dispatching.Wait()
-		close(stopped)
-	}()
+	done := make(chan error, 1)
+	go func() { done <- g.Wait() }()
 	select {
-	case <-stopped:
-	case <-time.After(9 * time.Second):
-		log.Warn("shutdown took too long; closing anyway")
-	}
-	close(errc)
-	for err := range errc {
-		if err != nil {
-			return err
+	case err = <-done:
+	case <-gctx.Done():
+		// Stopping: give the parts a bounded time to finish their work.
+		select {
+		case err = <-done:
+		case <-time.After(9 * time.Second):
+			log.Warn("shutdown took too long; closing anyway")
+			err = nil
 		}
+	}
+	if errors.Is(err, errSessionOver) {
+		err = nil
+	}
+	if err != nil {
+		return err
 	}
 	log.Info("newsbot stopped")
 	return nil
+}
+
+// connected is the platform a handler talks to: the connected adapter
+// behind a StartingPlatform (handlers look for what it offers, such as
+// bot.ChatAdmin).
+func connected(p bot.Platform) bot.Platform {
+	if sp, ok := p.(*bot.StartingPlatform); ok {
+		if inner := sp.Platform(); inner != nil {
+			return inner
+		}
+	}
+	return p
+}
+
+// standbyInterval is how often a standby instance tries the database's lock.
+const standbyInterval = 500 * time.Millisecond
+
+// lockDatabase takes the database's lock. With standby it waits for the
+// owner to stop (or die) and then takes over; it returns a nil lock and no
+// error when ctx ends while waiting.
+func lockDatabase(ctx context.Context, path string, standby bool, log *slog.Logger) (*storage.Lock, error) {
+	waiting := false
+	for {
+		lock, err := storage.AcquireLock(path)
+		var locked *storage.LockedError
+		if err == nil {
+			if waiting {
+				log.Info("standby: the database is free; taking over", "database", path)
+			}
+			return lock, nil
+		}
+		if !standby || !errors.As(err, &locked) {
+			return nil, err
+		}
+		if !waiting {
+			log.Info("standby: waiting for the running newsbot to stop", "pid", locked.PID, "database", path)
+			waiting = true
+		}
+		t := time.NewTimer(standbyInterval)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, nil
+		case <-t.C:
+		}
+	}
 }
 
 // mountWebhook serves handler at the path of the webhook's public URL (a

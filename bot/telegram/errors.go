@@ -42,6 +42,8 @@ func (a *Adapter) mapError(method string, err error) error {
 		return fmt.Errorf("telegram: %s: %w", desc, bot.ErrChatGone)
 	case apiErr.Code == http.StatusBadRequest:
 		return &bot.PermanentError{Err: fmt.Errorf("telegram: %s: %s", method, desc)}
+	case apiErr.Code == http.StatusUnauthorized:
+		return fmt.Errorf("telegram: %s: %s: check telegram.token or TELEGRAM_BOT_TOKEN: %w", method, desc, bot.ErrUnauthorized)
 	}
 	return fmt.Errorf("telegram: %s: %d %s", method, apiErr.Code, desc)
 }
