@@ -419,7 +419,10 @@ func serve(ctx context.Context, cfg Config, opts runOptions, stdin io.Reader, st
 		SummaryChars: cfg.Summary.MaxChars, SummarySentences: cfg.Summary.MaxSentences, Log: log}
 	scheduler := feeds.NewScheduler(poller, feeds.SchedulerOptions{DefaultSchedule: cfg.Poll.Schedule, Workers: cfg.Poll.Workers, Log: log})
 
-	admins := map[string]bool{"console:" + console.UserID: true}
+	admins := map[string]bool{}
+	if opts.console {
+		admins["console:"+console.UserID] = true
+	}
 	for _, id := range cfg.Telegram.Admins {
 		admins["telegram:"+strconv.FormatInt(id, 10)] = true
 	}
