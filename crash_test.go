@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"sync"
 	"syscall"
@@ -33,6 +34,15 @@ func TestMain(m *testing.M) {
 				fmt.Fprintln(os.Stderr, "set the descriptor limit:", err)
 				os.Exit(3)
 			}
+		}
+		if os.Getenv(childStats) != "" {
+			go func() {
+				for range time.Tick(time.Second) {
+					var ms runtime.MemStats
+					runtime.ReadMemStats(&ms)
+					fmt.Fprintf(os.Stderr, "soak-stats goroutines=%d heap=%d\n", runtime.NumGoroutine(), ms.HeapInuse)
+				}
+			}()
 		}
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		code := run(ctx, []string{"-config", cfg}, os.Stdin, os.Stdout, os.Stderr)
