@@ -152,7 +152,11 @@ func (q *Updates) accept(ctx context.Context, p Platform, u Update) {
 	store, durable := q.opts.Store, q.opts.Store != nil && u.ID != ""
 	rec := storage.InboxUpdate{Platform: p.Name(), ID: u.ID, Received: u.Received}
 	if durable {
-		has, err := store.InboxHas(ctx, rec.Platform, rec.ID)
+		// What the platform handed over is looked up and kept even while
+		// the bot stops.
+		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+		has, err := store.InboxHas(lctx, rec.Platform, rec.ID)
+		cancel()
 		if err != nil {
 			q.log.Warn("bot: unable to look up an update in the inbox", "platform", rec.Platform, "update", rec.ID, "err", err)
 		}
