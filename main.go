@@ -52,6 +52,7 @@ type Config struct {
 	Poll     PollConfig      `yaml:"poll"`
 	Delivery DeliveryConfig  `yaml:"delivery"`
 	Summary  SummaryConfig   `yaml:"summary"`
+	Commands CommandsConfig  `yaml:"commands"`
 	Sections []SectionConfig `yaml:"sections"`
 	Feeds    []FeedConfig    `yaml:"feeds"`
 }
@@ -108,6 +109,13 @@ type SummaryConfig struct {
 	MaxSentences int `yaml:"max_sentences"`
 }
 
+// CommandsConfig is the commands: block: how people's updates are handled.
+type CommandsConfig struct {
+	Workers   int           `yaml:"workers"`    // updates handled at once (a chat's stay in order)
+	Timeout   time.Duration `yaml:"timeout"`    // a handler's deadline
+	PerMinute int           `yaml:"per_minute"` // commands one user may send a minute; 0 = no limit
+}
+
 // SectionConfig is one entry of sections:.
 type SectionConfig struct {
 	Key  string `yaml:"key"`
@@ -130,6 +138,7 @@ func defaultConfig() Config {
 		Poll:     PollConfig{Schedule: "@every 5m", Workers: 4, Timeout: 30 * time.Second, MaxAge: 48 * time.Hour},
 		Summary:  SummaryConfig{MaxChars: 400, MaxSentences: 3},
 		Delivery: DeliveryConfig{RatePerSecond: 25, ChatInterval: time.Second, GroupInterval: 3 * time.Second, MaxAttempts: 8, Workers: 4},
+		Commands: CommandsConfig{Workers: bot.DefaultWorkers, Timeout: bot.DefaultTimeout, PerMinute: bot.DefaultPerMinute},
 	}
 }
 
@@ -238,6 +247,15 @@ func (c Config) Validate() []string {
 	}
 	if c.Delivery.Workers < 1 || c.Delivery.Workers > 64 {
 		bad("delivery.workers", "must be between 1 and 64")
+	}
+	if c.Commands.Workers < 1 || c.Commands.Workers > 256 {
+		bad("commands.workers", "must be between 1 and 256, got %d", c.Commands.Workers)
+	}
+	if c.Commands.Timeout < time.Second || c.Commands.Timeout > 5*time.Minute {
+		bad("commands.timeout", "must be between 1s and 5m, got %s", c.Commands.Timeout)
+	}
+	if c.Commands.PerMinute < 0 || c.Commands.PerMinute > 10000 {
+		bad("commands.per_minute", "must be between 0 (no limit) and 10000, got %d", c.Commands.PerMinute)
 	}
 	if c.Summary.MaxChars < 80 || c.Summary.MaxChars > 1000 {
 		bad("summary.max_chars", "must be between 80 and 1000, got %d", c.Summary.MaxChars)
@@ -416,7 +434,7 @@ func serve(ctx context.Context, cfg Config, consoleMode bool, consoleLang string
 		}
 		if cfg.Zalo.Token != "" {
 			za, err := zalo.New(ctx, zalo.Options{Token: cfg.Zalo.Token, APIURL: cfg.Zalo.APIURL,
-				WebhookURL: cfg.Zalo.Webhook.URL, WebhookSecret: cfg.Zalo.Webhook.Secret, Seen: store.SeenUpdates("zalo"), Log: log})
+				WebhookURL: cfg.Zalo.Webhook.URL, WebhookSecret: cfg.Zalo.Webhook.Secret, Log: log})
 			if err != nil {
 				return err
 			}
@@ -446,6 +464,10 @@ func serve(ctx context.Context, cfg Config, consoleMode bool, consoleLang string
 		PlatformRates: map[string]float64{"zalo": cfg.Zalo.RatePerSecond},
 	})
 	core := bot.New(bot.Options{Store: store, Feeds: feedAdmin{scheduler, store}, Admins: admins, Log: log, Wake: dispatcher.Wake})
+	// Every update goes through the inbox (Zalo's replays are dropped
+	// there too) to a bounded pool of workers.
+	updates := bot.NewUpdates(core, bot.UpdatesOptions{Store: store, Workers: cfg.Commands.Workers, Timeout: cfg.Commands.Timeout,
+		PerMinute: cfg.Commands.PerMinute, ReplyRates: map[string]float64{"zalo": cfg.Zalo.RatePerSecond}, Log: log})
 	scheduler.OnSaved(func(res storage.SaveResult) {
 		if res.Enqueued > 0 {
 			dispatcher.Wake()
@@ -461,6 +483,12 @@ func serve(ctx context.Context, cfg Config, consoleMode bool, consoleLang string
 		defer dispatching.Done()
 		dispatcher.Run(ctx)
 	}()
+	var handling sync.WaitGroup
+	handling.Add(1)
+	go func() {
+		defer handling.Done()
+		updates.Run(ctx)
+	}()
 
 	var receiving sync.WaitGroup
 	errc := make(chan error, len(platforms))
@@ -468,7 +496,7 @@ func serve(ctx context.Context, cfg Config, consoleMode bool, consoleLang string
 		receiving.Add(1)
 		go func() {
 			defer receiving.Done()
-			err := p.Run(ctx, func(ctx context.Context, u bot.Update) { core.Handle(ctx, p, u) })
+			err := updates.Serve(ctx, p)
 			if err != nil {
 				// A platform that cannot go on (a refused webhook, a revoked
 				// token) stops the bot, so that its supervisor sees it.
@@ -492,6 +520,8 @@ func serve(ctx context.Context, cfg Config, consoleMode bool, consoleLang string
 			cancel()
 		}
 		receiving.Wait()
+		handling.Wait()
+		core.Wait()
 		scheduler.Stop()
 		dispatching.Wait()
 		close(stopped)

@@ -80,6 +80,7 @@ type job struct {
 	recorded bool          // in the inbox: mark it handled afterwards
 	notice   bool          // tell the user to slow down instead of handling u
 	done     chan struct{} // when set, closed once u was handled
+	fl       *inflight     // counts u in flight, when set
 }
 
 // NewUpdates returns the pool for b; start its workers with Run and each
@@ -137,10 +138,61 @@ func (q *Updates) Run(ctx context.Context) {
 
 // Serve hands the updates p's inbox holds from before (not handled when
 // the bot last stopped) to the workers, then runs p until ctx is done,
-// taking each update it receives. Run must be running.
+// taking each update it receives. When p's Run returns on its own (the
+// console's input ended), Serve first waits for what p handed over to be
+// answered. Run must be running.
 func (q *Updates) Serve(ctx context.Context, p Platform) error {
-	q.replay(ctx, p)
-	return p.Run(ctx, func(ctx context.Context, u Update) { q.accept(ctx, p, u) })
+	fl := &inflight{idle: make(chan struct{}, 1)}
+	q.replay(ctx, p, fl)
+	err := p.Run(ctx, func(ctx context.Context, u Update) { q.accept(ctx, p, u, fl) })
+	if err == nil {
+		fl.wait(ctx)
+	}
+	return err
+}
+
+// inflight counts a platform's updates handed to the workers and not yet
+// answered.
+type inflight struct {
+	mu   sync.Mutex
+	n    int
+	idle chan struct{} // signalled when n drops to zero
+}
+
+func (f *inflight) add() {
+	f.mu.Lock()
+	f.n++
+	f.mu.Unlock()
+}
+
+func (f *inflight) done() {
+	f.mu.Lock()
+	f.n--
+	zero := f.n == 0
+	f.mu.Unlock()
+	if zero {
+		select {
+		case f.idle <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// wait returns when nothing is in flight or ctx is done.
+func (f *inflight) wait(ctx context.Context) {
+	for {
+		f.mu.Lock()
+		n := f.n
+		f.mu.Unlock()
+		if n <= 0 {
+			return
+		}
+		select {
+		case <-f.idle:
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 // accept is the handle function platforms call. It returns once u is
@@ -148,7 +200,7 @@ func (q *Updates) Serve(ctx context.Context, p Platform) error {
 // confirm it. A replay of a recorded update is dropped. When the inbox
 // cannot be written (a full disk) u is still answered, and accept returns
 // only after it was, so that the platform confirms nothing unanswered.
-func (q *Updates) accept(ctx context.Context, p Platform, u Update) {
+func (q *Updates) accept(ctx context.Context, p Platform, u Update, fl *inflight) {
 	store, durable := q.opts.Store, q.opts.Store != nil && u.ID != ""
 	rec := storage.InboxUpdate{Platform: p.Name(), ID: u.ID, Received: u.Received}
 	if durable {
@@ -165,7 +217,7 @@ func (q *Updates) accept(ctx context.Context, p Platform, u Update) {
 			return
 		}
 	}
-	j := job{p: p, u: u}
+	j := job{p: p, u: u, fl: fl}
 	if counted(u) {
 		ok, notice := q.users.allow(p.Name()+":"+userKey(u), q.opts.Now())
 		if !ok {
@@ -174,7 +226,7 @@ func (q *Updates) accept(ctx context.Context, p Platform, u Update) {
 				q.record(ctx, rec, u, true)
 			}
 			if notice {
-				j.notice = true
+				j.notice, j.fl = true, nil
 				q.submit(ctx, j)
 			}
 			return
@@ -192,7 +244,9 @@ func (q *Updates) accept(ctx context.Context, p Platform, u Update) {
 			j.recorded = true
 		}
 	}
+	fl.add()
 	if !q.submit(ctx, j) {
+		fl.done()
 		return // recorded ones are handled at the next start
 	}
 	if j.done != nil {
@@ -250,7 +304,7 @@ func (q *Updates) submit(ctx context.Context, j job) bool {
 }
 
 // replay queues p's updates recorded but not handled before this start.
-func (q *Updates) replay(ctx context.Context, p Platform) {
+func (q *Updates) replay(ctx context.Context, p Platform, fl *inflight) {
 	if q.opts.Store == nil {
 		return
 	}
@@ -273,7 +327,9 @@ func (q *Updates) replay(ctx context.Context, p Platform) {
 				q.markHandled(ctx, p.Name(), row.ID)
 				continue
 			}
-			if !q.submit(ctx, job{p: p, u: u, recorded: true}) {
+			fl.add()
+			if !q.submit(ctx, job{p: p, u: u, recorded: true, fl: fl}) {
+				fl.done()
 				return
 			}
 			n++
@@ -332,6 +388,9 @@ func (q *Updates) finish(ctx context.Context, j job) {
 	}
 	if j.done != nil {
 		close(j.done)
+	}
+	if j.fl != nil {
+		j.fl.done()
 	}
 }
 
