@@ -212,7 +212,9 @@ func (f schedulerAdmin) AddFeed(ctx context.Context, url, section string, _ bool
 	feed, res, err := f.s.AddFeed(ctx, url, section)
 	return feed, res.New, err
 }
-func (f schedulerAdmin) RemoveFeed(ctx context.Context, id int64) error { return f.s.RemoveFeed(ctx, id) }
+func (f schedulerAdmin) RemoveFeed(ctx context.Context, id int64) error {
+	return f.s.RemoveFeed(ctx, id)
+}
 
 const rss = `<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Báo Thử</title><link>https://example.vn/</link>
 <item><title>Tin một</title><link>https://example.vn/1</link><guid>https://example.vn/1</guid></item></channel></rss>`
