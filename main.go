@@ -52,6 +52,7 @@ type Config struct {
 	Poll     PollConfig      `yaml:"poll"`
 	Delivery DeliveryConfig  `yaml:"delivery"`
 	Summary  SummaryConfig   `yaml:"summary"`
+	Commands CommandsConfig  `yaml:"commands"`
 	Sections []SectionConfig `yaml:"sections"`
 	Feeds    []FeedConfig    `yaml:"feeds"`
 }
@@ -108,6 +109,13 @@ type SummaryConfig struct {
 	MaxSentences int `yaml:"max_sentences"`
 }
 
+// CommandsConfig is the commands: block: how people's updates are handled.
+type CommandsConfig struct {
+	Workers   int           `yaml:"workers"`    // updates handled at once (a chat's stay in order)
+	Timeout   time.Duration `yaml:"timeout"`    // a handler's deadline
+	PerMinute int           `yaml:"per_minute"` // commands one user may send a minute; 0 = no limit
+}
+
 // SectionConfig is one entry of sections:.
 type SectionConfig struct {
 	Key  string `yaml:"key"`
@@ -130,6 +138,7 @@ func defaultConfig() Config {
 		Poll:     PollConfig{Schedule: "@every 5m", Workers: 4, Timeout: 30 * time.Second, MaxAge: 48 * time.Hour},
 		Summary:  SummaryConfig{MaxChars: 400, MaxSentences: 3},
 		Delivery: DeliveryConfig{RatePerSecond: 25, ChatInterval: time.Second, GroupInterval: 3 * time.Second, MaxAttempts: 8, Workers: 4},
+		Commands: CommandsConfig{Workers: bot.DefaultWorkers, Timeout: bot.DefaultTimeout, PerMinute: bot.DefaultPerMinute},
 	}
 }
 
@@ -238,6 +247,15 @@ func (c Config) Validate() []string {
 	}
 	if c.Delivery.Workers < 1 || c.Delivery.Workers > 64 {
 		bad("delivery.workers", "must be between 1 and 64")
+	}
+	if c.Commands.Workers < 1 || c.Commands.Workers > 256 {
+		bad("commands.workers", "must be between 1 and 256, got %d", c.Commands.Workers)
+	}
+	if c.Commands.Timeout < time.Second || c.Commands.Timeout > 5*time.Minute {
+		bad("commands.timeout", "must be between 1s and 5m, got %s", c.Commands.Timeout)
+	}
+	if c.Commands.PerMinute < 0 || c.Commands.PerMinute > 10000 {
+		bad("commands.per_minute", "must be between 0 (no limit) and 10000, got %d", c.Commands.PerMinute)
 	}
 	if c.Summary.MaxChars < 80 || c.Summary.MaxChars > 1000 {
 		bad("summary.max_chars", "must be between 80 and 1000, got %d", c.Summary.MaxChars)
@@ -453,7 +471,7 @@ func serve(ctx context.Context, cfg Config, opts runOptions, stdin io.Reader, st
 				},
 				Start: func(ctx context.Context) (bot.Platform, error) {
 					return zalo.New(ctx, zalo.Options{Token: cfg.Zalo.Token, APIURL: cfg.Zalo.APIURL,
-						WebhookURL: cfg.Zalo.Webhook.URL, WebhookSecret: cfg.Zalo.Webhook.Secret, Seen: store.SeenUpdates("zalo"), Log: log})
+						WebhookURL: cfg.Zalo.Webhook.URL, WebhookSecret: cfg.Zalo.Webhook.Secret, Log: log})
 				}})
 			mountWebhook(webhooks, cfg.Zalo.Webhook.URL, starting["zalo"].WebhookHandler())
 		}
@@ -479,6 +497,10 @@ func serve(ctx context.Context, cfg Config, opts runOptions, stdin io.Reader, st
 		PlatformRates: map[string]float64{"zalo": cfg.Zalo.RatePerSecond},
 	})
 	core := bot.New(bot.Options{Store: store, Feeds: feedAdmin{scheduler, store}, Admins: admins, Log: log, Wake: dispatcher.Wake})
+	// Every update goes through the inbox (Zalo's replays are dropped
+	// there too) to a bounded pool of workers.
+	updates := bot.NewUpdates(core, bot.UpdatesOptions{Store: store, Workers: cfg.Commands.Workers, Timeout: cfg.Commands.Timeout,
+		PerMinute: cfg.Commands.PerMinute, ReplyRates: map[string]float64{"zalo": cfg.Zalo.RatePerSecond}, Log: log})
 	scheduler.OnSaved(func(res storage.SaveResult) {
 		if res.Enqueued > 0 {
 			dispatcher.Wake()
@@ -498,6 +520,17 @@ func serve(ctx context.Context, cfg Config, opts runOptions, stdin io.Reader, st
 		return nil
 	})
 	g.Go(func() error { return dispatcher.Run(gctx) })
+	g.Go(func() error {
+		updates.Run(gctx)
+		return nil
+	})
+	g.Go(func() error {
+		// Slow work a command started (an /addfeed probe) finishes before
+		// the store closes.
+		<-gctx.Done()
+		core.Wait()
+		return nil
+	})
 	if server != nil {
 		g.Go(func() error {
 			if err := server.Serve(serverLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -529,7 +562,20 @@ func serve(ctx context.Context, cfg Config, opts runOptions, stdin io.Reader, st
 	})
 	for _, p := range platforms {
 		g.Go(func() error {
-			err := p.Run(gctx, func(ctx context.Context, u bot.Update) { core.Handle(ctx, connected(p), u) })
+			target := p
+			if sp, ok := p.(*bot.StartingPlatform); ok {
+				// Connect first (retrying), so that the updates left from
+				// before are answered by a connected platform.
+				inner, err := sp.Connect(gctx)
+				if err != nil {
+					return fmt.Errorf("%s: %w", p.Name(), err)
+				}
+				if inner == nil {
+					return nil // stopped while connecting
+				}
+				target = inner
+			}
+			err := updates.Serve(gctx, target)
 			switch {
 			case err != nil:
 				// A platform that cannot go on (a refused webhook, a revoked
@@ -564,18 +610,6 @@ func serve(ctx context.Context, cfg Config, opts runOptions, stdin io.Reader, st
 	}
 	log.Info("newsbot stopped")
 	return nil
-}
-
-// connected is the platform a handler talks to: the connected adapter
-// behind a StartingPlatform (handlers look for what it offers, such as
-// bot.ChatAdmin).
-func connected(p bot.Platform) bot.Platform {
-	if sp, ok := p.(*bot.StartingPlatform); ok {
-		if inner := sp.Platform(); inner != nil {
-			return inner
-		}
-	}
-	return p
 }
 
 // standbyInterval is how often a standby instance tries the database's lock.

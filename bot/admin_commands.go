@@ -112,7 +112,8 @@ func (b *Bot) modeText(c storage.Chat, lg string) string {
 }
 
 // channel binds (/channel add @name KEY...) or unbinds (/channel del @name)
-// a channel or group the bot posts to.
+// a channel or group the bot posts to. Looking the chat up asks the
+// platform, which may be slow: it answers at once and reports when done.
 func (b *Bot) channel(ctx context.Context, r *request) error {
 	fields := strings.Fields(r.args)
 	if len(fields) < 2 || (fields[0] != "add" && fields[0] != "del") || (fields[0] == "add" && len(fields) < 3) {
@@ -125,45 +126,53 @@ func (b *Bot) channel(ctx context.Context, r *request) error {
 		return nil
 	}
 	ref := fields[1]
-	chat, err := ca.ResolveChat(ctx, ref)
-	if err != nil {
-		r.reply(ctx, r.t("channel_not_found", Escape(truncate(ref, 80)), Escape(truncate(err.Error(), 200))))
-		return nil
-	}
-	name := chat.Title
-	if name == "" {
-		name = ref
-	}
-	if fields[0] == "del" {
-		if err := b.store.UnbindChat(ctx, chat.ChatRef); errors.Is(err, storage.ErrNotFound) {
-			r.reply(ctx, r.t("channel_not_bound", Escape(name)))
-			return nil
-		} else if err != nil {
+	var keys []string
+	if fields[0] == "add" {
+		var unknown string
+		var err error
+		keys, unknown, err = b.resolveSections(ctx, strings.Join(fields[2:], " "))
+		if err != nil {
 			return err
 		}
-		r.reply(ctx, r.t("channel_deleted", Escape(name)))
+		if unknown != "" {
+			r.reply(ctx, r.t("unknown_section", Escape(truncate(unknown, 60)), b.validKeys(ctx)))
+			return nil
+		}
+	}
+	b.inBackground(ctx, r, r.t("channel_checking", Escape(truncate(ref, 80))), func(ctx context.Context) error {
+		chat, err := ca.ResolveChat(ctx, ref)
+		if err != nil {
+			r.reply(ctx, r.t("channel_not_found", Escape(truncate(ref, 80)), Escape(truncate(err.Error(), 200))))
+			return nil
+		}
+		name := chat.Title
+		if name == "" {
+			name = ref
+		}
+		if fields[0] == "del" {
+			if err := b.store.UnbindChat(ctx, chat.ChatRef); errors.Is(err, storage.ErrNotFound) {
+				r.reply(ctx, r.t("channel_not_bound", Escape(name)))
+				return nil
+			} else if err != nil {
+				return err
+			}
+			r.reply(ctx, r.t("channel_deleted", Escape(name)))
+			return nil
+		}
+		ok, why, err := ca.BotCanPost(ctx, chat)
+		if err != nil {
+			why = err.Error()
+		}
+		if !ok {
+			r.reply(ctx, r.t("channel_cannot_post", Escape(name), Escape(why)))
+			return nil
+		}
+		if err := b.store.BindChat(ctx, chat, keys); err != nil {
+			return err
+		}
+		r.reply(ctx, r.t("channel_added", Escape(name), b.names(ctx, keys)))
 		return nil
-	}
-	keys, unknown, err := b.resolveSections(ctx, strings.Join(fields[2:], " "))
-	if err != nil {
-		return err
-	}
-	if unknown != "" {
-		r.reply(ctx, r.t("unknown_section", Escape(truncate(unknown, 60)), b.validKeys(ctx)))
-		return nil
-	}
-	ok, why, err := ca.BotCanPost(ctx, chat)
-	if err != nil {
-		why = err.Error()
-	}
-	if !ok {
-		r.reply(ctx, r.t("channel_cannot_post", Escape(name), Escape(why)))
-		return nil
-	}
-	if err := b.store.BindChat(ctx, chat, keys); err != nil {
-		return err
-	}
-	r.reply(ctx, r.t("channel_added", Escape(name), b.names(ctx, keys)))
+	})
 	return nil
 }
 
@@ -222,9 +231,23 @@ func (b *Bot) broadcast(ctx context.Context, r *request) error {
 		r.reply(ctx, r.t("broadcast_usage"))
 		return nil
 	}
-	n, err := b.store.EnqueueBroadcast(ctx, r.args)
+	// The update's id is recorded with the deliveries, so that the same
+	// update handled again (after a crash, a replay) queues nothing more.
+	// The console's updates have no id, and nothing replays them.
+	var n int
+	first := true
+	var err error
+	if r.ID != "" {
+		n, first, err = b.store.EnqueueBroadcastOnce(ctx, r.p.Name(), r.ID, r.args)
+	} else {
+		n, err = b.store.EnqueueBroadcast(ctx, r.args)
+	}
 	if err != nil {
 		return err
+	}
+	if !first {
+		r.reply(ctx, r.t("broadcast_already", n))
+		return nil
 	}
 	if b.wake != nil {
 		b.wake()

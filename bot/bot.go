@@ -51,6 +51,9 @@ type Bot struct {
 
 	mu       sync.Mutex
 	searches map[storage.ChatRef]searchState // each chat's last search, for /more
+
+	slow       chan struct{}  // a slot per piece of slow work running (see inBackground)
+	background sync.WaitGroup // slow work running
 }
 
 // New returns a Bot.
@@ -66,8 +69,14 @@ func New(opts Options) *Bot {
 		b.admins = map[string]bool{}
 	}
 	b.searches = map[storage.ChatRef]searchState{}
+	b.slow = make(chan struct{}, slowWorkers)
 	return b
 }
+
+// Wait waits for the slow work commands started (feed probes, chat
+// look-ups) to end; it ends early when the context the updates were handled
+// under is cancelled.
+func (b *Bot) Wait() { b.background.Wait() }
 
 // VietnamTime returns Asia/Ho_Chi_Minh, or a fixed UTC+7 zone (Vietnam has
 // no daylight saving) when the system has no zone database.
@@ -93,12 +102,28 @@ type request struct {
 	cmd     string // lower-case, without slash and @bot suffix; "" for plain text
 	args    string
 	isAdmin bool
+	handling
+}
+
+// handling is what the update pool adds to a request: how replies are sent
+// (paced), and the count of work still running for it.
+type handling struct {
+	send    func(context.Context, Message) (string, error) // p.Send when nil
+	pending *pending                                       // nil outside the pool
+}
+
+// send delivers msg through the request's platform, paced when the pool handles it.
+func (r *request) send(ctx context.Context, msg Message) (string, error) {
+	if r.handling.send != nil {
+		return r.handling.send(ctx, msg)
+	}
+	return r.p.Send(ctx, msg)
 }
 
 // reply sends html back to the chat the request came from.
 func (r *request) reply(ctx context.Context, html string, buttons ...[]Button) {
 	msg := Message{Chat: r.Chat.ChatRef, HTML: html, Buttons: buttons}
-	if _, err := r.p.Send(ctx, msg); err != nil {
+	if _, err := r.send(ctx, msg); err != nil {
 		slog.Default().Warn("bot: reply failed", "chat", r.Chat.ChatRef.String(), "err", err)
 	}
 }
@@ -106,9 +131,14 @@ func (r *request) reply(ctx context.Context, html string, buttons ...[]Button) {
 func (r *request) t(key string, args ...any) string { return tr(r.lang, key, args...) }
 
 // Handle answers one update from platform p. It never panics on input: a
-// handler that fails gets the person a short apology and a log line.
+// handler that fails gets the person a short apology and a log line. Slow
+// work a command starts goes on after Handle returns (see Wait).
 func (b *Bot) Handle(ctx context.Context, p Platform, u Update) {
-	r := &request{Update: u, p: p, lang: lang(u.Lang)}
+	b.handle(ctx, p, u, handling{})
+}
+
+func (b *Bot) handle(ctx context.Context, p Platform, u Update, hd handling) {
+	r := &request{Update: u, p: p, lang: lang(u.Lang), handling: hd}
 	if r.Chat.Lang == "" {
 		r.Chat.Lang = r.lang
 	}
@@ -119,10 +149,11 @@ func (b *Bot) Handle(ctx context.Context, p Platform, u Update) {
 			r.reply(ctx, r.t("error"))
 		}
 	}()
+	// Best effort: a database that cannot be written (a full disk) must not
+	// stop the commands that only read from answering. Commands that write
+	// fail on their own and say so.
 	if err := b.store.TouchChat(ctx, r.Chat); err != nil {
-		b.log.Error("bot: record chat", "chat", u.Chat.ChatRef.String(), "err", err)
-		r.reply(ctx, r.t("error"))
-		return
+		b.log.Warn("bot: unable to record chat; answering anyway", "chat", u.Chat.ChatRef.String(), "err", err)
 	}
 	if u.Callback != nil {
 		b.handleCallback(ctx, r)
@@ -165,7 +196,9 @@ func (b *Bot) Handle(ctx context.Context, p Platform, u Update) {
 	}
 	if err := h.fn(ctx, r); err != nil {
 		b.log.Error("bot: command failed", "cmd", r.cmd, "chat", u.Chat.ChatRef.String(), "err", err)
-		r.reply(ctx, r.t("error"))
+		if ctx.Err() == nil { // past its deadline, the pool says it took too long
+			r.reply(ctx, r.t("error"))
+		}
 	}
 }
 

@@ -130,7 +130,7 @@ func (b *Bot) handleCallback(ctx context.Context, r *request) {
 		return
 	}
 	msg := Message{Chat: r.Chat.ChatRef, HTML: text, Buttons: buttons, EditID: r.Callback.MessageID}
-	if _, err := r.p.Send(ctx, msg); err != nil {
+	if _, err := r.send(ctx, msg); err != nil {
 		b.log.Warn("bot: redraw sections", "err", err)
 	}
 }
@@ -447,21 +447,29 @@ func (b *Bot) addFeed(ctx context.Context, r *request) error {
 	if b.feeds == nil {
 		return errors.New("bot: no feed scheduler")
 	}
-	feed, items, err := b.feeds.AddFeed(ctx, rawURL, sec.Key, fullText)
-	if err != nil {
-		b.log.Info("bot: addfeed refused", "url", rawURL, "err", err)
-		r.reply(ctx, r.t("addfeed_failed", Escape(truncate(err.Error(), 300))))
+	// Probing the feed may take as long as its server does: answer now,
+	// report when it is done.
+	b.inBackground(ctx, r, r.t("addfeed_checking"), func(ctx context.Context) error {
+		feed, items, err := b.feeds.AddFeed(ctx, rawURL, sec.Key, fullText)
+		if err != nil && ctx.Err() != nil {
+			return err // later says it took too long
+		}
+		if err != nil {
+			b.log.Info("bot: addfeed refused", "url", rawURL, "err", err)
+			r.reply(ctx, r.t("addfeed_failed", Escape(truncate(err.Error(), 300))))
+			return nil
+		}
+		title := feed.Title
+		if title == "" {
+			title = feed.URL
+		}
+		text := r.t("addfeed_ok", feed.ID, Escape(title), Escape(sec.Name), items)
+		if fullText {
+			text += "\n" + r.t("addfeed_full_text")
+		}
+		r.reply(ctx, text)
 		return nil
-	}
-	title := feed.Title
-	if title == "" {
-		title = feed.URL
-	}
-	text := r.t("addfeed_ok", feed.ID, Escape(title), Escape(sec.Name), items)
-	if fullText {
-		text += "\n" + r.t("addfeed_full_text")
-	}
-	r.reply(ctx, text)
+	})
 	return nil
 }
 

@@ -131,6 +131,14 @@ var texts = map[string][2]string{
 	"follows_head":        {"<b>Cụm từ bạn theo dõi</b>", "<b>Phrases you follow</b>"},
 	"read_more":           {"Đọc bài", "Read"},
 	"all":                 {"tất cả chuyên mục", "every section"},
+
+	// Updates: concurrency, deadlines, command budget, slow work, replays (issue 8).
+	"rate_limited":      {"Bạn gửi lệnh quá nhanh, xin chờ một chút.", "You are sending commands too fast; please wait a moment."},
+	"timed_out":         {"⌛ Yêu cầu của bạn mất quá nhiều thời gian nên đã dừng lại. Xin thử lại sau.", "⌛ Your request took too long and was stopped. Please try again later."},
+	"slow_busy":         {"Bot đang bận kiểm tra những yêu cầu khác, xin thử lại sau ít phút.", "The bot is busy checking other requests; please try again in a few minutes."},
+	"addfeed_checking":  {"⏳ Đang kiểm tra nguồn tin…", "⏳ Checking the feed…"},
+	"channel_checking":  {"⏳ Đang kiểm tra %s…", "⏳ Checking %s…"},
+	"broadcast_already": {"Thông báo này đã được xếp hàng gửi tới %d cuộc trò chuyện từ trước; không gửi lại lần nữa.", "This announcement was already queued for %d chats; it is not sent again."},
 }
 
 // tr returns the text for key in language lg ("vi" or "en"), formatted with args.

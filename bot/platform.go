@@ -13,7 +13,11 @@ import (
 // Update is one thing a person did that the bot must answer: a message or a
 // button press. Adapters fill it in; handlers never see platform types.
 type Update struct {
-	ID       string       // platform update id, for logs and dedupe
+	// ID is the platform's update id: the inbox's key, which drops
+	// replays, and the key effects that must happen once (a broadcast)
+	// are recorded under. Empty when the platform has none (the console):
+	// such updates are neither recorded nor deduplicated.
+	ID       string
 	Chat     storage.Chat // where it happened (Platform, ID, Type, Title, Lang)
 	UserID   string       // who did it, platform-local id ("123456789")
 	UserName string       // display name, for logs
@@ -58,7 +62,11 @@ type Platform interface {
 	// Name is the platform's key in ChatRef.Platform ("telegram").
 	Name() string
 	// Run receives updates and hands each to handle until ctx is done.
-	// It returns nil when ctx is cancelled.
+	// It tells the platform an update arrived (confirms the polling
+	// offset, answers the webhook, marks the id seen) only after handle
+	// returned for it: the bot's update pool returns once the update is in
+	// the inbox, so a crash cannot lose it. It returns nil when ctx is
+	// cancelled.
 	Run(ctx context.Context, handle func(context.Context, Update)) error
 	// Send delivers msg and returns the platform's id of the sent message.
 	// Errors a caller can act on are *RetryAfterError, *MigratedError and

@@ -68,10 +68,19 @@ func (s *StartingPlatform) Ready() <-chan struct{} { return s.ready }
 // Name returns the platform's name.
 func (s *StartingPlatform) Name() string { return s.opts.Name }
 
-// Run connects, retrying with backoff until ctx ends or a fatal error, then
-// runs the platform. handle gets updates as the connected platform's Run
-// gives them.
+// Run connects (see Connect), then runs the connected platform.
 func (s *StartingPlatform) Run(ctx context.Context, handle func(context.Context, Update)) error {
+	p, err := s.Connect(ctx)
+	if err != nil || p == nil {
+		return err
+	}
+	return p.Run(ctx, handle)
+}
+
+// Connect starts the platform, retrying with backoff, and returns it. It
+// returns the fatal error that retrying will not fix, or a nil platform
+// and no error when ctx ended first. Call it once.
+func (s *StartingPlatform) Connect(ctx context.Context) (Platform, error) {
 	wait := s.opts.BackoffMin
 	for {
 		p, err := s.opts.Start(ctx)
@@ -80,20 +89,20 @@ func (s *StartingPlatform) Run(ctx context.Context, handle func(context.Context,
 			s.inner = p
 			s.mu.Unlock()
 			close(s.ready)
-			return p.Run(ctx, handle)
+			return p, nil
 		}
 		if ctx.Err() != nil {
-			return nil
+			return nil, nil
 		}
 		if s.opts.Fatal(err) {
-			return err
+			return nil, err
 		}
 		s.opts.Log.Error("platform unreachable at start; retrying", "platform", s.opts.Name, "err", err, "retry_in", wait)
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil
+			return nil, nil
 		case <-t.C:
 		}
 		wait = min(wait*2, s.opts.BackoffMax)

@@ -59,7 +59,6 @@ func (a *Adapter) Run(ctx context.Context, handle func(context.Context, bot.Upda
 		}
 		errc <- sc.Err()
 	}()
-	n := 0
 	for {
 		select {
 		case <-ctx.Done():
@@ -73,9 +72,9 @@ func (a *Adapter) Run(ctx context.Context, handle func(context.Context, bot.Upda
 			if strings.TrimSpace(line) == "" {
 				continue
 			}
-			n++
+			// No ID: the console has nothing that replays a line, so its
+			// updates skip the inbox (see bot.Update.ID).
 			handle(ctx, bot.Update{
-				ID:       strconv.Itoa(n),
 				Chat:     storage.Chat{ChatRef: storage.ChatRef{Platform: "console", ID: UserID}, Type: "private", Title: "console", Lang: a.lang, Active: true},
 				UserID:   UserID,
 				UserName: "console",

@@ -63,7 +63,7 @@ type Adapter struct {
 
 	webhookURL    string
 	webhookSecret string
-	hook          *webhookQueue
+	hook          *bot.HookQueue
 }
 
 var _ bot.Platform = (*Adapter)(nil)
@@ -101,7 +101,7 @@ func New(ctx context.Context, opts Options) (*Adapter, error) {
 
 		webhookURL:    opts.WebhookURL,
 		webhookSecret: opts.WebhookSecret,
-		hook:          newWebhookQueue(),
+		hook:          bot.NewHookQueue(queueSize, recentSize),
 	}
 	// The endpoint is a format string: a '%' in the base must not count.
 	endpoint := strings.ReplaceAll(base, "%", "%%") + "/bot%s/%s"

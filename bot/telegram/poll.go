@@ -22,10 +22,12 @@ var allowedUpdates = []string{"message", "callback_query"}
 const confirmTimeout = 3 * time.Second
 
 // Run long-polls getUpdates and hands each message or button press to handle,
-// one at a time and in order, before asking for more. It returns nil once ctx
-// is done; an in-flight poll is cancelled rather than waited for. Poll errors
-// are logged and retried with a backoff from 1 s to 30 s. It first removes
-// any webhook, which would make getUpdates fail.
+// one at a time and in order, before asking for more; the next getUpdates
+// confirms to Telegram the updates handle returned for (with the bot's
+// update pool: once they are in the inbox). It returns nil once ctx is done;
+// an in-flight poll is cancelled rather than waited for. Poll errors are
+// logged and retried with a backoff from 1 s to 30 s. It first removes any
+// webhook, which would make getUpdates fail.
 //
 // With Options.WebhookURL it calls setWebhook instead and handles what
 // WebhookHandler accepts (see runWebhook).

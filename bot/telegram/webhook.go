@@ -8,7 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"sync"
+	"strconv"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -45,65 +45,17 @@ func checkWebhook(hook, secret string) error {
 	return nil
 }
 
-// webhookQueue hands updates from the webhook handler to Run and drops
-// update_ids it has queued before.
-type webhookQueue struct {
-	updates chan bot.Update
-
-	mu     sync.Mutex
-	recent map[int]struct{}
-	ring   []int
-	next   int
-}
-
-func newWebhookQueue() *webhookQueue {
-	return &webhookQueue{
-		updates: make(chan bot.Update, queueSize),
-		recent:  make(map[int]struct{}, recentSize),
-		ring:    make([]int, recentSize),
-	}
-}
-
-// offer queues up (when ok: some updates are only remembered, never
-// handled) unless id was offered before. It returns false when the queue is
-// full, leaving id unremembered so that Telegram's retry can bring it again.
-func (q *webhookQueue) offer(id int, up bot.Update, ok bool) bool {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if _, dup := q.recent[id]; dup {
-		return true
-	}
-	if ok {
-		select {
-		case q.updates <- up:
-		default:
-			return false
-		}
-	}
-	if old := q.ring[q.next]; old != 0 {
-		delete(q.recent, old)
-	}
-	q.ring[q.next] = id
-	q.recent[id] = struct{}{}
-	q.next = (q.next + 1) % len(q.ring)
-	return true
-}
-
-// runWebhook sets the webhook, then handles what WebhookHandler queues, one
-// at a time and in order, until ctx is done. The webhook stays set when Run
-// returns, so that Telegram keeps updates for the next start.
+// runWebhook sets the webhook, then hands what WebhookHandler queues to
+// handle, one at a time and in order, until ctx is done; each webhook
+// request is answered once handle returned for its update. The webhook
+// stays set when Run returns, so that Telegram keeps updates for the next
+// start.
 func (a *Adapter) runWebhook(ctx context.Context, handle func(context.Context, bot.Update)) error {
 	if err := a.setWebhook(ctx); err != nil {
 		return err
 	}
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case u := <-a.hook.updates:
-			handle(ctx, u)
-		}
-	}
+	a.hook.Serve(ctx, handle)
+	return nil
 }
 
 // setWebhook calls setWebhook with the URL, the secret and the update kinds
@@ -146,9 +98,12 @@ func (a *Adapter) removeWebhook(ctx context.Context) {
 
 // WebhookHandler serves the webhook: it answers 401 and does nothing when
 // X-Telegram-Bot-Api-Secret-Token is missing or wrong (compared in constant
-// time), queues each new update for Run and answers 200 at once; an
-// update_id seen before is acknowledged and dropped. It answers 404 when the
-// adapter polls instead, and 503 (Telegram retries) when the queue is full.
+// time), queues each new update for Run and answers 200 once Run's handle
+// took it (recorded it in the inbox), so that a crash cannot lose an
+// update Telegram was told had arrived. An update_id seen before is
+// answered as its first delivery is and not handled again. It answers 404
+// when the adapter polls instead, and 503 (Telegram retries) when the
+// queue is full or the update waited bot.HookWait.
 func (a *Adapter) WebhookHandler() http.Handler {
 	return http.HandlerFunc(a.serveWebhook)
 }
@@ -169,10 +124,9 @@ func (a *Adapter) serveWebhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	up, ok := a.convert(u)
-	if !a.hook.offer(u.UpdateID, up, ok) {
+	handled := a.hook.Offer(strconv.Itoa(u.UpdateID), up, ok)
+	if handled == nil {
 		a.log.Warn("telegram: webhook queue full; refusing an update", slog.Int("update_id", u.UpdateID))
-		http.Error(w, "busy", http.StatusServiceUnavailable)
-		return
 	}
-	w.WriteHeader(http.StatusOK)
+	a.hook.Answer(w, r, handled)
 }

@@ -162,7 +162,7 @@ func TestWebhookBadRequests(t *testing.T) {
 	if rec.Code != http.StatusMethodNotAllowed {
 		t.Errorf("GET answered %d, want 405", rec.Code)
 	}
-	if n := len(a.hook.updates); n != 0 {
+	if n := a.hook.Len(); n != 0 {
 		t.Errorf("%d updates queued", n)
 	}
 }

@@ -34,7 +34,8 @@ const (
 
 // SeenStore remembers which message ids were handled, so that a replay (by
 // getUpdates, which has no offset, or by a webhook retry) is handled once,
-// across restarts when the store persists. Implementations must be safe for
+// across restarts when the store persists. Ids are marked after handling;
+// the bot's inbox is what makes a replay durably harmless. Implementations must be safe for
 // concurrent use; they may forget old ids.
 type SeenStore interface {
 	// Seen reports whether id was marked.
@@ -78,9 +79,8 @@ type Adapter struct {
 	backoffMin    time.Duration
 	backoffMax    time.Duration
 
-	claimMu sync.Mutex // makes Seen+MarkSeen one step
-	seen    SeenStore
-	queue   chan bot.Update // webhook updates waiting for Run
+	seen  SeenStore
+	queue *bot.HookQueue // webhook updates waiting for Run
 }
 
 var _ bot.Platform = (*Adapter)(nil)
@@ -123,7 +123,7 @@ func New(ctx context.Context, opts Options) (*Adapter, error) {
 		backoffMin:    time.Second,
 		backoffMax:    30 * time.Second,
 		seen:          seen,
-		queue:         make(chan bot.Update, queueSize),
+		queue:         bot.NewHookQueue(queueSize, DefaultSeenSize),
 	}
 	me, err := a.client.GetMe(ctx)
 	if err != nil {
@@ -149,23 +149,22 @@ func (a *Adapter) Client() *Client { return a.client }
 // AnswerCallback does nothing: Zalo has no buttons to acknowledge.
 func (a *Adapter) AnswerCallback(context.Context, string, string) error { return nil }
 
-// claim reports whether the message with key is new, and marks it seen. A
+// seenBefore reports whether the message with key was handled before. A
 // store that fails is logged and the message counted as new: better a rare
-// duplicate answer than a lost command.
-func (a *Adapter) claim(ctx context.Context, key string) bool {
-	a.claimMu.Lock()
-	defer a.claimMu.Unlock()
+// duplicate answer than a lost command (the bot's inbox drops most anyway).
+func (a *Adapter) seenBefore(ctx context.Context, key string) bool {
 	seen, err := a.seen.Seen(ctx, key)
 	if err != nil {
 		a.log.Warn("zalo: unable to check a message id", slog.String("id", key), slog.Any("err", err))
 	}
-	if seen {
-		return false
-	}
-	if err := a.seen.MarkSeen(ctx, key); err != nil {
+	return seen
+}
+
+// markSeen records that the message with key was handled.
+func (a *Adapter) markSeen(ctx context.Context, key string) {
+	if err := a.seen.MarkSeen(context.WithoutCancel(ctx), key); err != nil {
 		a.log.Warn("zalo: unable to record a message id", slog.String("id", key), slog.Any("err", err))
 	}
-	return true
 }
 
 // MemorySeen is a SeenStore that keeps the last n ids in memory.

@@ -17,7 +17,9 @@ import (
 )
 
 // Run receives updates until ctx is done and hands each new text message to
-// handle, one at a time. It returns nil when ctx ends.
+// handle, one at a time, marking its message id seen once handle returned
+// (with the bot's update pool: once it is in the inbox, which also drops
+// replays durably). It returns nil when ctx ends.
 //
 // Without a webhook URL it first removes any webhook (getUpdates does not
 // work while one is set), then long-polls getUpdates; poll errors are logged
@@ -58,10 +60,13 @@ func (a *Adapter) poll(ctx context.Context, handle func(context.Context, bot.Upd
 				return nil
 			}
 			up, ok := a.convert(u)
-			if !ok || !a.claim(ctx, up.ID) {
+			if !ok || a.seenBefore(ctx, up.ID) {
 				continue
 			}
+			// Marked seen only after handle returned (the update is in the
+			// inbox): marked first, a crash in between would lose it.
 			handle(ctx, up)
+			a.markSeen(ctx, up.ID)
 		}
 	}
 }

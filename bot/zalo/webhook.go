@@ -13,19 +13,17 @@ import (
 // SecretHeader carries the webhook secret in Zalo's requests.
 const SecretHeader = "X-Bot-Api-Secret-Token"
 
-// runWebhook sets the webhook, then handles what WebhookHandler queues.
+// runWebhook sets the webhook, then hands what WebhookHandler queues to
+// handle, in order, marking each message id seen once handle returned.
 func (a *Adapter) runWebhook(ctx context.Context, handle func(context.Context, bot.Update)) error {
 	if err := a.setWebhook(ctx); err != nil {
 		return err
 	}
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case u := <-a.queue:
-			handle(ctx, u)
-		}
-	}
+	a.queue.Serve(ctx, func(ctx context.Context, u bot.Update) {
+		handle(ctx, u)
+		a.markSeen(ctx, u.ID)
+	})
+	return nil
 }
 
 // setWebhook calls setWebhook until it succeeds, ctx ends (nil) or Zalo
@@ -57,10 +55,12 @@ func (a *Adapter) setWebhook(ctx context.Context) error {
 // WebhookHandler serves the webhook: it answers 401 and does nothing when
 // X-Bot-Api-Secret-Token is missing or wrong (compared in constant time),
 // accepts {"ok":true,"result":{…}} and the bare {"event_name","message"},
-// queues each new message for Run and answers 200 at once. A message whose
-// message_id was seen is acknowledged and dropped. It answers 404 when the
-// adapter polls instead, and 503 (for Zalo to try again, if it does) when
-// the queue is full.
+// queues each new message for Run and answers 200 once Run's handle took
+// them all (recorded them in the inbox), so that a crash cannot lose a
+// message Zalo was told had arrived. A message whose message_id was seen
+// is answered as its first delivery was and not handled again. It answers
+// 404 when the adapter polls instead, and 503 (for Zalo to try again, if it
+// does) when the queue is full or a message waited bot.HookWait.
 func (a *Adapter) WebhookHandler() http.Handler {
 	return http.HandlerFunc(a.serveWebhook)
 }
@@ -80,40 +80,17 @@ func (a *Adapter) serveWebhook(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad request", http.StatusBadRequest)
 		return
 	}
+	var handled []<-chan struct{}
 	for _, u := range updates {
 		up, ok := a.convert(u)
-		if !ok {
+		if !ok || a.seenBefore(r.Context(), up.ID) {
 			continue
 		}
-		if !a.enqueue(r.Context(), up) {
-			http.Error(w, "busy", http.StatusServiceUnavailable)
-			return
+		ch := a.queue.Offer(up.ID, up, true)
+		if ch == nil {
+			a.log.Warn("zalo: webhook queue full; refusing an update", slog.String("id", up.ID))
 		}
+		handled = append(handled, ch)
 	}
-	w.WriteHeader(http.StatusOK)
-}
-
-// enqueue queues a new update for Run; a seen one is dropped. It returns
-// false when the queue is full, leaving the update unmarked so that a retry
-// can bring it again.
-func (a *Adapter) enqueue(ctx context.Context, up bot.Update) bool {
-	a.claimMu.Lock()
-	defer a.claimMu.Unlock()
-	seen, err := a.seen.Seen(ctx, up.ID)
-	if err != nil {
-		a.log.Warn("zalo: unable to check a message id", slog.String("id", up.ID), slog.Any("err", err))
-	}
-	if seen {
-		return true
-	}
-	select {
-	case a.queue <- up:
-	default:
-		a.log.Warn("zalo: webhook queue full; refusing an update", slog.String("id", up.ID))
-		return false
-	}
-	if err := a.seen.MarkSeen(ctx, up.ID); err != nil {
-		a.log.Warn("zalo: unable to record a message id", slog.String("id", up.ID), slog.Any("err", err))
-	}
-	return true
+	a.queue.Answer(w, r, handled...)
 }

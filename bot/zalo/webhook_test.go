@@ -153,22 +153,42 @@ func TestWebhookBadRequests(t *testing.T) {
 	if rec.Code != http.StatusMethodNotAllowed {
 		t.Errorf("GET answered %d, want 405", rec.Code)
 	}
-	if len(a.queue) != 0 {
-		t.Errorf("%d updates queued", len(a.queue))
+	if a.queue.Len() != 0 {
+		t.Errorf("%d updates queued", a.queue.Len())
 	}
 }
 
-// Updates that arrive before Run starts wait for it.
+// Updates that arrive before Run starts wait for it, and the webhook
+// answers only once Run handed them over.
 func TestWebhookQueuesBeforeRun(t *testing.T) {
 	zs := zalotest.New(t)
 	a, hook := hooked(t, zs)
 	body := zalotest.WebhookBody(textUpdate("early", userTed, "/start"), false)
-	if status, _ := zalotest.PostWebhook(context.Background(), nil, hook, hookSecret, body); status != http.StatusOK {
-		t.Fatalf("status %d", status)
+	status := make(chan int, 1)
+	go func() {
+		s, _ := zalotest.PostWebhook(context.Background(), nil, hook, hookSecret, body)
+		status <- s
+	}()
+	deadline := time.Now().Add(wait)
+	for a.queue.Len() == 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond) // polling for the request to arrive, not timing it
+	}
+	select {
+	case s := <-status:
+		t.Fatalf("answered %d before Run took the update", s)
+	default:
 	}
 	r := run(t, a)
 	if got := r.next(t); got.ID != "early" {
 		t.Errorf("handled %+v", got)
+	}
+	select {
+	case s := <-status:
+		if s != http.StatusOK {
+			t.Errorf("status %d, want 200", s)
+		}
+	case <-time.After(wait):
+		t.Fatal("no answer after Run handled the update")
 	}
 }
 

@@ -1,0 +1,7 @@
+package bot
+
+import "newsbot/storage"
+
+// ShardOf exposes the worker a chat's updates go to, for tests that need
+// two chats on different workers.
+func ShardOf(chat storage.ChatRef, workers int) int { return shardOf(chat, workers) }
