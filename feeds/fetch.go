@@ -7,6 +7,7 @@
 package feeds
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -173,7 +174,13 @@ func (f *Fetcher) get(ctx context.Context, rawURL, etag, lastModified, accept st
 		return nil, fmt.Errorf("feeds: fetch %s: body of %d bytes exceeds the limit of %d bytes", shown, resp.ContentLength, f.maxBytes)
 	}
 	// One byte more than the cap tells a body at the cap from one over it.
-	body, err := io.ReadAll(io.LimitReader(resp.Body, f.maxBytes+1))
+	// A known length is allocated once rather than by doubling.
+	var buf bytes.Buffer
+	if resp.ContentLength > 0 {
+		buf.Grow(int(resp.ContentLength) + 1)
+	}
+	_, err = buf.ReadFrom(io.LimitReader(resp.Body, f.maxBytes+1))
+	body := buf.Bytes()
 	if err != nil {
 		return nil, fmt.Errorf("feeds: fetch %s: read body: %w", shown, unwrapURLError(err))
 	}

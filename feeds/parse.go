@@ -64,6 +64,10 @@ func Parse(body []byte, feedURL string, now time.Time) (*Parsed, error) {
 	}
 
 	clean := sanitizeXML(toUTF8(body))
+	// Before gofeed builds its tree: structure, not bytes, is what costs.
+	if err := checkXMLStructure(clean, maxFeedDepth, maxFeedElements); err != nil {
+		return nil, fmt.Errorf("%w: %s has %v", ErrTooComplex, shown, err)
+	}
 	parser := gofeed.NewParser()
 	// Our own image scan skips tracking pixels and icons; gofeed's takes the
 	// first <img> whatever it is.
@@ -247,7 +251,7 @@ func imageFileName(raw string) bool {
 
 // firstImage returns the first usable <img> source in an HTML fragment.
 func firstImage(doc string, base *url.URL) string {
-	if !strings.Contains(doc, "<") {
+	if !strings.Contains(doc, "<") || tooManyTags(doc, maxFragmentTags) {
 		return ""
 	}
 	ctx := &html.Node{Type: html.ElementNode, Data: "body", DataAtom: atom.Body}
