@@ -293,7 +293,7 @@ func TestPollLifecycle(t *testing.T) {
 			if (err != nil) != step.wantErr {
 				t.Fatalf("Poll err = %v", err)
 			}
-			if res != step.want {
+			if counts(res) != step.want {
 				t.Errorf("result = %+v, want %+v", res, step.want)
 			}
 			if step.check != nil {
@@ -393,4 +393,11 @@ func TestPollCancelledIsNotRecorded(t *testing.T) {
 	if f := reload(t, st, feed.ID); f.LastError != "" {
 		t.Errorf("recorded %q", f.LastError)
 	}
+}
+
+// counts is a save result without its timing (batches, longest batch),
+// for comparing what was saved.
+func counts(res storage.SaveResult) storage.SaveResult {
+	res.Batches, res.LongestBatch = 0, 0
+	return res
 }
