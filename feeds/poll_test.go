@@ -69,6 +69,7 @@ type feedServer struct {
 	mu       sync.Mutex
 	bodies   map[string]string
 	status   map[string]int
+	headers  map[string]http.Header
 	gates    map[string]chan struct{}
 	hits     map[string]int
 	inFlight map[string]int
@@ -79,7 +80,7 @@ func newFeedServer(t *testing.T) *feedServer {
 	t.Helper()
 	fs := &feedServer{
 		requests: make(chan string, 1000),
-		bodies:   map[string]string{}, status: map[string]int{}, gates: map[string]chan struct{}{},
+		bodies:   map[string]string{}, status: map[string]int{}, headers: map[string]http.Header{}, gates: map[string]chan struct{}{},
 		hits: map[string]int{}, inFlight: map[string]int{}, maxIn: map[string]int{},
 	}
 	fs.Server = httptest.NewServer(http.HandlerFunc(fs.serve))
@@ -95,6 +96,9 @@ func (fs *feedServer) serve(w http.ResponseWriter, r *http.Request) {
 	fs.maxIn[p] = max(fs.maxIn[p], fs.inFlight[p])
 	gate, status := fs.gates[p], fs.status[p]
 	body, known := fs.bodies[p]
+	for k, v := range fs.headers[p] {
+		w.Header()[k] = v
+	}
 	fs.mu.Unlock()
 	defer func() {
 		fs.mu.Lock()
@@ -137,6 +141,14 @@ func (fs *feedServer) fail(path string, status int) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	fs.status[path] = status
+}
+
+// failWith makes path answer status with the given headers.
+func (fs *feedServer) failWith(path string, status int, header http.Header) {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	fs.status[path] = status
+	fs.headers[path] = header
 }
 
 // hold makes requests for path wait until the returned function is called.
