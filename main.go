@@ -91,6 +91,8 @@ type PollConfig struct {
 	Timeout               time.Duration `yaml:"timeout"`
 	MaxAge                time.Duration `yaml:"max_age"`
 	AllowPrivateAddresses bool          `yaml:"allow_private_addresses"`
+	MaxNewPerPoll         int           `yaml:"max_new_per_poll"` // new items one poll pushes, the newest; the rest are stored only
+	MaxFailures           int           `yaml:"max_failures"`     // consecutive failures that pause a feed until /resumefeed
 }
 
 // DeliveryConfig is the delivery: block.
@@ -127,7 +129,8 @@ func defaultConfig() Config {
 		Database: "data/newsbot.db",
 		Telegram: TelegramConfig{APIURL: telegram.DefaultAPIURL},
 		Zalo:     ZaloConfig{APIURL: zalo.DefaultAPIURL, RatePerSecond: 10},
-		Poll:     PollConfig{Schedule: "@every 5m", Workers: 4, Timeout: 30 * time.Second, MaxAge: 48 * time.Hour},
+		Poll: PollConfig{Schedule: "@every 5m", Workers: 4, Timeout: 30 * time.Second, MaxAge: 48 * time.Hour,
+			MaxNewPerPoll: feeds.DefaultMaxNewPerPoll, MaxFailures: feeds.DefaultMaxFailures},
 		Summary:  SummaryConfig{MaxChars: 400, MaxSentences: 3},
 		Delivery: DeliveryConfig{RatePerSecond: 25, ChatInterval: time.Second, GroupInterval: 3 * time.Second, MaxAttempts: 8, Workers: 4},
 	}
@@ -223,6 +226,12 @@ func (c Config) Validate() []string {
 	}
 	if c.Poll.MaxAge < 0 {
 		bad("poll.max_age", "must not be negative")
+	}
+	if c.Poll.MaxNewPerPoll < 1 {
+		bad("poll.max_new_per_poll", "must be at least 1, got %d", c.Poll.MaxNewPerPoll)
+	}
+	if c.Poll.MaxFailures < 1 {
+		bad("poll.max_failures", "must be at least 1, got %d", c.Poll.MaxFailures)
 	}
 	if c.Delivery.RatePerSecond <= 0 {
 		bad("delivery.rate_per_second", "must be positive")
@@ -372,6 +381,10 @@ func (f feedAdmin) AddFeed(ctx context.Context, url, section string, fullText bo
 
 func (f feedAdmin) RemoveFeed(ctx context.Context, id int64) error { return f.s.RemoveFeed(ctx, id) }
 
+func (f feedAdmin) ResumeFeed(ctx context.Context, id int64) (storage.Feed, error) {
+	return f.s.ResumeFeed(ctx, id)
+}
+
 // serve runs the bot until ctx is done (or, in console mode, the input ends),
 // then stops everything in reverse order.
 func serve(ctx context.Context, cfg Config, consoleMode bool, consoleLang string, stdin io.Reader, stdout io.Writer, log *slog.Logger) error {
@@ -389,7 +402,8 @@ func serve(ctx context.Context, cfg Config, consoleMode bool, consoleLang string
 
 	fetcher := feeds.NewFetcher(feeds.FetcherOptions{Timeout: cfg.Poll.Timeout, AllowPrivate: cfg.Poll.AllowPrivateAddresses})
 	poller := &feeds.Poller{Store: store, Fetcher: fetcher, MaxAge: cfg.Poll.MaxAge,
-		SummaryChars: cfg.Summary.MaxChars, SummarySentences: cfg.Summary.MaxSentences, Log: log}
+		SummaryChars: cfg.Summary.MaxChars, SummarySentences: cfg.Summary.MaxSentences, Log: log,
+		MaxNewPerPoll: cfg.Poll.MaxNewPerPoll, MaxFailures: cfg.Poll.MaxFailures}
 	scheduler := feeds.NewScheduler(poller, feeds.SchedulerOptions{DefaultSchedule: cfg.Poll.Schedule, Workers: cfg.Poll.Workers, Log: log})
 
 	admins := map[string]bool{"console:" + console.UserID: true}

@@ -131,6 +131,26 @@ var texts = map[string][2]string{
 	"follows_head":        {"<b>Cụm từ bạn theo dõi</b>", "<b>Phrases you follow</b>"},
 	"read_more":           {"Đọc bài", "Read"},
 	"all":                 {"tất cả chuyên mục", "every section"},
+
+	// Feeds: health in /feeds, /resumefeed, notices to the admins (feed_commands.go).
+	"feed_state_ok":       {"ổn", "ok"},
+	"feed_state_failing":  {"lỗi", "failing"},
+	"feed_state_paused":   {"tạm dừng", "paused"},
+	"feed_state_new":      {"chưa lấy lần nào", "not polled yet"},
+	"feed_health":         {"\n   tình trạng: %s · lỗi liên tiếp: %d", "\n   state: %s · consecutive failures: %d"},
+	"feed_next":           {" · lần thử tới: %s", " · next attempt: %s"},
+	"feed_paused_hint":    {" · gõ /resumefeed %d để lấy lại", " · type /resumefeed %d to resume"},
+	"resumefeed_usage":    {"Cú pháp: /resumefeed <i>ID</i> (xem /feeds)", "Usage: /resumefeed <i>ID</i> (see /feeds)"},
+	"resumefeed_notfound": {"Không có nguồn tin #%d. Xem /feeds.", "There is no feed #%d. See /feeds."},
+	"resumefeed_ok":       {"Đã bật lại nguồn tin #%d (%s): đã xóa số lần lỗi, sẽ lấy tin ngay.", "Resumed feed #%d (%s): failures cleared; it will be polled right away."},
+	"notice_feed_paused": {
+		"⚠️ Nguồn tin #%d (%s) đã tạm dừng sau %d lần lỗi liên tiếp.\nLỗi cuối: %s\nGõ /resumefeed %d để lấy lại.",
+		"⚠️ Feed #%d (%s) was paused after %d failures in a row.\nLast error: %s\nType /resumefeed %d to resume it.",
+	},
+	"notice_feed_flood": {
+		"⚠️ Nguồn tin #%d (%s) vừa có %d bài mới trong một lần lấy: chỉ gửi %d bài mới nhất; %d bài còn lại đã lưu và tìm được bằng /search.",
+		"⚠️ Feed #%d (%s) brought %d new items in one poll: only the %d newest were sent; the other %d are stored and searchable with /search.",
+	},
 }
 
 // tr returns the text for key in language lg ("vi" or "en"), formatted with args.
