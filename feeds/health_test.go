@@ -327,30 +327,38 @@ func TestSchedulerHostLineDrains(t *testing.T) {
 	st := newStore(t)
 	srv := newFeedServer(t)
 	var ids []int64
+	var releases []func()
 	for i := range 6 {
 		path := fmt.Sprintf("/f%d", i)
 		srv.set(path, feedXML(time.Now(), "a"))
 		ids = append(ids, addFeed(t, st, srv.URL+path, "@every 1h").ID)
+		releases = append(releases, srv.hold(path))
 	}
-	release := srv.hold("/f0")
-	release1 := srv.hold("/f1")
 	s := startScheduler(t, st, 4)
-	srv.waitRequest(t, "/f0")
-	// /f0 and /f1 hold the host's two slots: nothing else of it is fetched.
-	for _, id := range ids[2:] {
-		if f := reload(t, st, id); !f.PolledAt.IsZero() {
-			t.Errorf("feed %d polled while its host was busy", id)
-		}
+	host := hostKey(srv.URL)
+	waitFor(t, "four feeds in the host's line", func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		line := s.hosts[host]
+		return line != nil && line.busy == 2 && len(line.waiting) == 4
+	})
+	hits := 0
+	for i := range 6 {
+		n, _ := srv.count(fmt.Sprintf("/f%d", i))
+		hits += n
 	}
-	release()
-	release1()
+	if hits != 2 {
+		t.Errorf("%d requests to a host with two slots", hits)
+	}
+	for _, r := range releases {
+		r()
+	}
 	for _, id := range ids {
-		s.waitIdle(t, id)
-		if f := reload(t, st, id); f.PolledAt.IsZero() {
-			t.Errorf("feed %d never polled", id)
-		}
+		waitFor(t, "every feed polled", func() bool { return !reload(t, st, id).PolledAt.IsZero() })
 	}
-	if hits, _ := srv.count("/f5"); hits != 1 {
-		t.Errorf("/f5 fetched %d times", hits)
+	for i := range 6 {
+		if n, _ := srv.count(fmt.Sprintf("/f%d", i)); n != 1 {
+			t.Errorf("/f%d fetched %d times", i, n)
+		}
 	}
 }

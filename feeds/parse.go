@@ -430,6 +430,9 @@ func toUTF8(body []byte) []byte {
 		return body
 	}
 	label := strings.ToLower(string(body[m[4]:m[5]]))
+	if string(body[m[4]:m[5]]) == "UTF-8" {
+		return body // already says so: no copy of a large body
+	}
 	if label != "utf-8" && label != "utf8" && !utf8.Valid(body) {
 		if enc, _ := charset.Lookup(label); enc != nil {
 			if b, err := enc.NewDecoder().Bytes(body); err == nil {
@@ -451,7 +454,9 @@ func toUTF8(body []byte) []byte {
 // forbids (C0 controls other than tab, newline and carriage return, U+FFFE,
 // U+FFFF).
 func sanitizeXML(b []byte) []byte {
-	b = bytes.ToValidUTF8(b, []byte("\uFFFD"))
+	if !utf8.Valid(b) {
+		b = bytes.ToValidUTF8(b, []byte("\uFFFD"))
+	}
 	clean := true
 	for _, r := range string(b) {
 		if !xmlChar(r) {
