@@ -92,6 +92,8 @@ type PollConfig struct {
 	Timeout               time.Duration `yaml:"timeout"`
 	MaxAge                time.Duration `yaml:"max_age"`
 	AllowPrivateAddresses bool          `yaml:"allow_private_addresses"`
+	MaxNewPerPoll         int           `yaml:"max_new_per_poll"` // new items one poll pushes, the newest; the rest are stored only
+	MaxFailures           int           `yaml:"max_failures"`     // consecutive failures that pause a feed until /resumefeed
 }
 
 // DeliveryConfig is the delivery: block.
@@ -135,7 +137,8 @@ func defaultConfig() Config {
 		Database: "data/newsbot.db",
 		Telegram: TelegramConfig{APIURL: telegram.DefaultAPIURL},
 		Zalo:     ZaloConfig{APIURL: zalo.DefaultAPIURL, RatePerSecond: 10},
-		Poll:     PollConfig{Schedule: "@every 5m", Workers: 4, Timeout: 30 * time.Second, MaxAge: 48 * time.Hour},
+		Poll: PollConfig{Schedule: "@every 5m", Workers: 4, Timeout: 30 * time.Second, MaxAge: 48 * time.Hour,
+			MaxNewPerPoll: feeds.DefaultMaxNewPerPoll, MaxFailures: feeds.DefaultMaxFailures},
 		Summary:  SummaryConfig{MaxChars: 400, MaxSentences: 3},
 		Delivery: DeliveryConfig{RatePerSecond: 25, ChatInterval: time.Second, GroupInterval: 3 * time.Second, MaxAttempts: 8, Workers: 4},
 		Commands: CommandsConfig{Workers: bot.DefaultWorkers, Timeout: bot.DefaultTimeout, PerMinute: bot.DefaultPerMinute},
@@ -232,6 +235,12 @@ func (c Config) Validate() []string {
 	}
 	if c.Poll.MaxAge < 0 {
 		bad("poll.max_age", "must not be negative")
+	}
+	if c.Poll.MaxNewPerPoll < 1 {
+		bad("poll.max_new_per_poll", "must be at least 1, got %d", c.Poll.MaxNewPerPoll)
+	}
+	if c.Poll.MaxFailures < 1 {
+		bad("poll.max_failures", "must be at least 1, got %d", c.Poll.MaxFailures)
 	}
 	if c.Delivery.RatePerSecond <= 0 {
 		bad("delivery.rate_per_second", "must be positive")
@@ -391,6 +400,10 @@ func (f feedAdmin) AddFeed(ctx context.Context, url, section string, fullText bo
 
 func (f feedAdmin) RemoveFeed(ctx context.Context, id int64) error { return f.s.RemoveFeed(ctx, id) }
 
+func (f feedAdmin) ResumeFeed(ctx context.Context, id int64) (storage.Feed, error) {
+	return f.s.ResumeFeed(ctx, id)
+}
+
 // runOptions are the command line's choices for serve.
 type runOptions struct {
 	console     bool   // talk in the terminal instead of on a platform
@@ -434,7 +447,8 @@ func serve(ctx context.Context, cfg Config, opts runOptions, stdin io.Reader, st
 
 	fetcher := feeds.NewFetcher(feeds.FetcherOptions{Timeout: cfg.Poll.Timeout, AllowPrivate: cfg.Poll.AllowPrivateAddresses})
 	poller := &feeds.Poller{Store: store, Fetcher: fetcher, MaxAge: cfg.Poll.MaxAge,
-		SummaryChars: cfg.Summary.MaxChars, SummarySentences: cfg.Summary.MaxSentences, Log: log}
+		SummaryChars: cfg.Summary.MaxChars, SummarySentences: cfg.Summary.MaxSentences, Log: log,
+		MaxNewPerPoll: cfg.Poll.MaxNewPerPoll, MaxFailures: cfg.Poll.MaxFailures}
 	scheduler := feeds.NewScheduler(poller, feeds.SchedulerOptions{DefaultSchedule: cfg.Poll.Schedule, Workers: cfg.Poll.Workers, Log: log})
 
 	admins := map[string]bool{}
@@ -497,6 +511,13 @@ func serve(ctx context.Context, cfg Config, opts runOptions, stdin io.Reader, st
 		PlatformRates: map[string]float64{"zalo": cfg.Zalo.RatePerSecond},
 	})
 	core := bot.New(bot.Options{Store: store, Feeds: feedAdmin{scheduler, store}, Admins: admins, Log: log, Wake: dispatcher.Wake})
+	poller.Notify = func(ctx context.Context, n feeds.Notice) {
+		err := core.NotifyFeed(ctx, bot.FeedNotice{Kind: string(n.Kind), FeedID: n.FeedID, URL: n.URL,
+			Failures: n.Failures, Error: n.Error, New: n.New, Pushed: n.Pushed, Withheld: n.Withheld})
+		if err != nil {
+			log.Error("unable to tell the admins about a feed", "feed_id", n.FeedID, "kind", string(n.Kind), "err", err)
+		}
+	}
 	// Every update goes through the inbox (Zalo's replays are dropped
 	// there too) to a bounded pool of workers.
 	updates := bot.NewUpdates(core, bot.UpdatesOptions{Store: store, Workers: cfg.Commands.Workers, Timeout: cfg.Commands.Timeout,

@@ -234,9 +234,8 @@ feeds:
 
 	bot := start(t, "-config", cfg)
 	waitUntil(t, "the first poll", func() bool { full, _ := feed.counts(); return full >= 1 })
-	if len(tg.Commands("")) == 0 || len(tg.Commands("en")) == 0 {
-		t.Errorf("setMyCommands not called for both languages")
-	}
+	// The platform connects beside the first poll, not before it.
+	waitUntil(t, "setMyCommands for both languages", func() bool { return len(tg.Commands("")) > 0 && len(tg.Commands("en")) > 0 })
 
 	ask(t, tg, reader, "/start", "Xin chào")
 	// In a group, a command addressed to another bot is not ours; ours with

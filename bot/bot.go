@@ -24,6 +24,9 @@ type FeedAdmin interface {
 	AddFeed(ctx context.Context, url, section string, fullText bool) (storage.Feed, int, error)
 	// RemoveFeed stops polling the feed and deletes it (storage.ErrNotFound if none).
 	RemoveFeed(ctx context.Context, id int64) error
+	// ResumeFeed un-pauses the feed, clears its failures and backoff, and
+	// polls it soon; it returns the feed (storage.ErrNotFound if none).
+	ResumeFeed(ctx context.Context, id int64) (storage.Feed, error)
 }
 
 // Options configures a Bot.
@@ -250,6 +253,8 @@ func (b *Bot) handler(cmd string) (handler, bool) {
 		return handler{fn: b.delFeed, admin: true}, true
 	case "feeds":
 		return handler{fn: b.listFeeds, admin: true}, true
+	case "resumefeed":
+		return handler{fn: b.resumeFeed, admin: true}, true
 	case "digest":
 		return handler{fn: b.digest}, true
 	case "quiet":

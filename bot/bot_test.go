@@ -93,6 +93,9 @@ func (s *stubFeeds) AddFeed(_ context.Context, url, section string, fullText boo
 func (s *stubFeeds) RemoveFeed(ctx context.Context, id int64) error {
 	return s.store.DeleteFeed(ctx, id)
 }
+func (s *stubFeeds) ResumeFeed(ctx context.Context, id int64) (storage.Feed, error) {
+	return s.store.ResumeFeed(ctx, id)
+}
 
 func newEnv(t *testing.T) *env {
 	t.Helper()

@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"newsbot/storage"
 )
@@ -498,37 +497,6 @@ func (b *Bot) delFeed(ctx context.Context, r *request) error {
 	if err := b.feeds.RemoveFeed(ctx, feed.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return err
 	}
-	r.reply(ctx, r.t("delfeed_ok", feed.ID, Escape(feed.URL)))
-	return nil
-}
-
-func (b *Bot) listFeeds(ctx context.Context, r *request) error {
-	feeds, err := b.store.Feeds(ctx)
-	if err != nil {
-		return err
-	}
-	if len(feeds) == 0 {
-		r.reply(ctx, r.t("feeds_none"))
-		return nil
-	}
-	when := func(t time.Time) string {
-		if t.IsZero() {
-			return r.t("never")
-		}
-		return t.In(b.loc).Format("15:04 02/01")
-	}
-	var parts []string
-	for _, f := range feeds {
-		line := r.t("feed_line", f.ID, Escape(f.URL), Escape(f.Section), f.Articles, when(f.LastSuccess))
-		if f.FullText {
-			line += " · full_text"
-		}
-		if f.LastError != "" && !f.LastErrorAt.Before(f.LastSuccess) {
-			line += r.t("feed_error", when(f.LastErrorAt), Escape(truncate(f.LastError, 200)))
-		}
-		parts = append(parts, line)
-	}
-	// Long lists are split by the adapter at line boundaries.
-	r.reply(ctx, r.t("feeds_head")+"\n\n"+strings.Join(parts, "\n"))
+	r.reply(ctx, r.t("delfeed_ok", feed.ID, Escape(redactURL(feed.URL))))
 	return nil
 }

@@ -39,9 +39,9 @@ var texts = map[string][2]string{
 			"/digest off|hourly|daily <i>HH:MM</i> — digests instead of single alerts\n/quiet <i>HH:MM-HH:MM</i>|off — quiet hours",
 	},
 	"help_admin": {
-		"\n\n<b>Quản trị</b>\n/addfeed <i>URL chuyên-mục</i> — thêm nguồn tin\n/delfeed <i>ID|URL</i> — xóa nguồn tin\n/feeds — các nguồn tin và tình trạng\n" +
+		"\n\n<b>Quản trị</b>\n/addfeed <i>URL chuyên-mục</i> — thêm nguồn tin\n/delfeed <i>ID|URL</i> — xóa nguồn tin\n/feeds — các nguồn tin và tình trạng\n/resumefeed <i>ID</i> — bật lại nguồn tin đã tạm dừng\n" +
 			"/channel add|del <i>@kênh chuyên-mục…</i> — gắn kênh/nhóm\n/channels — kênh và nhóm đã gắn\n/stats — tình trạng bot\n/broadcast <i>nội dung</i> — gửi tới mọi người",
-		"\n\n<b>Admin</b>\n/addfeed <i>URL section</i> — add a feed\n/delfeed <i>ID|URL</i> — remove a feed\n/feeds — feeds and their health\n" +
+		"\n\n<b>Admin</b>\n/addfeed <i>URL section</i> — add a feed\n/delfeed <i>ID|URL</i> — remove a feed\n/feeds — feeds and their health\n/resumefeed <i>ID</i> — resume a paused feed\n" +
 			"/channel add|del <i>@channel section…</i> — bind a channel or group\n/channels — bound channels and groups\n/stats — bot health\n/broadcast <i>text</i> — message everyone",
 	},
 	"unknown_command": {"Tôi không hiểu lệnh /%s. Gõ /help để xem các lệnh.", "I don't know the command /%s. Type /help to see the commands."},
@@ -139,6 +139,26 @@ var texts = map[string][2]string{
 	"addfeed_checking":  {"⏳ Đang kiểm tra nguồn tin…", "⏳ Checking the feed…"},
 	"channel_checking":  {"⏳ Đang kiểm tra %s…", "⏳ Checking %s…"},
 	"broadcast_already": {"Thông báo này đã được xếp hàng gửi tới %d cuộc trò chuyện từ trước; không gửi lại lần nữa.", "This announcement was already queued for %d chats; it is not sent again."},
+
+	// Feeds: health in /feeds, /resumefeed, notices to the admins (feed_commands.go).
+	"feed_state_ok":       {"ổn", "ok"},
+	"feed_state_failing":  {"lỗi", "failing"},
+	"feed_state_paused":   {"tạm dừng", "paused"},
+	"feed_state_new":      {"chưa lấy lần nào", "not polled yet"},
+	"feed_health":         {"\n   tình trạng: %s · lỗi liên tiếp: %d", "\n   state: %s · consecutive failures: %d"},
+	"feed_next":           {" · lần thử tới: %s", " · next attempt: %s"},
+	"feed_paused_hint":    {" · gõ /resumefeed %d để lấy lại", " · type /resumefeed %d to resume"},
+	"resumefeed_usage":    {"Cú pháp: /resumefeed <i>ID</i> (xem /feeds)", "Usage: /resumefeed <i>ID</i> (see /feeds)"},
+	"resumefeed_notfound": {"Không có nguồn tin #%d. Xem /feeds.", "There is no feed #%d. See /feeds."},
+	"resumefeed_ok":       {"Đã bật lại nguồn tin #%d (%s): đã xóa số lần lỗi, sẽ lấy tin ngay.", "Resumed feed #%d (%s): failures cleared; it will be polled right away."},
+	"notice_feed_paused": {
+		"⚠️ Nguồn tin #%d (%s) đã tạm dừng sau %d lần lỗi liên tiếp.\nLỗi cuối: %s\nGõ /resumefeed %d để lấy lại.",
+		"⚠️ Feed #%d (%s) was paused after %d failures in a row.\nLast error: %s\nType /resumefeed %d to resume it.",
+	},
+	"notice_feed_flood": {
+		"⚠️ Nguồn tin #%d (%s) vừa có %d bài mới trong một lần lấy: chỉ gửi %d bài mới nhất; %d bài còn lại đã lưu và tìm được bằng /search.",
+		"⚠️ Feed #%d (%s) brought %d new items in one poll: only the %d newest were sent; the other %d are stored and searchable with /search.",
+	},
 }
 
 // tr returns the text for key in language lg ("vi" or "en"), formatted with args.

@@ -10,26 +10,17 @@ import (
 	"newsbot/storage"
 )
 
-// NotifyAdmins queues the text under key (formatted with args, which are
-// plain text) for every admin of the bot, each in their own language, in
-// their private chat with the bot. It returns the first error, having tried
-// every admin.
-func (b *Bot) NotifyAdmins(ctx context.Context, key string, args ...any) error {
-	escaped := make([]any, len(args))
-	for i, a := range args {
-		if s, ok := a.(string); ok {
-			a = Escape(s)
-		}
-		escaped[i] = a
-	}
+// NotifyAdmins queues a notice for every admin of the bot, in their
+// private chat with the bot, rendered by render (Telegram HTML) in each
+// admin's language. It returns the first error, having tried every admin.
+func (b *Bot) NotifyAdmins(ctx context.Context, render func(lang string) string) error {
 	var errs []error
 	for _, ref := range b.adminChats() {
 		lg := "vi"
 		if chat, err := b.store.Chat(ctx, ref); err == nil && chat.Lang != "" {
 			lg = chat.Lang
 		}
-		text := PlainText(tr(lg, key, escaped...))
-		if err := b.store.EnqueueNotice(ctx, ref, text); err != nil {
+		if err := b.store.EnqueueNotice(ctx, ref, PlainText(render(lg))); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -40,6 +31,11 @@ func (b *Bot) NotifyAdmins(ctx context.Context, key string, args ...any) error {
 		return fmt.Errorf("bot: notify admins: %w", err)
 	}
 	return nil
+}
+
+// NotifyFeed tells the admins about a feed's event (paused, flooded).
+func (b *Bot) NotifyFeed(ctx context.Context, n FeedNotice) error {
+	return b.NotifyAdmins(ctx, func(lang string) string { return FeedNoticeHTML(lang, n) })
 }
 
 // adminChats are the admins' private chats (on Telegram and Zalo a

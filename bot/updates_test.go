@@ -217,6 +217,9 @@ func (f schedulerAdmin) AddFeed(ctx context.Context, url, section string, _ bool
 func (f schedulerAdmin) RemoveFeed(ctx context.Context, id int64) error {
 	return f.s.RemoveFeed(ctx, id)
 }
+func (f schedulerAdmin) ResumeFeed(ctx context.Context, id int64) (storage.Feed, error) {
+	return f.s.ResumeFeed(ctx, id)
+}
 
 const rss = `<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Báo Thử</title><link>https://example.vn/</link>
 <item><title>Tin một</title><link>https://example.vn/1</link><guid>https://example.vn/1</guid></item></channel></rss>`

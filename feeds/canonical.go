@@ -10,14 +10,27 @@ import (
 var trackingParams = map[string]bool{
 	"fbclid":      true,
 	"gclid":       true,
+	"dclid":       true,
+	"gbraid":      true,
+	"wbraid":      true,
+	"msclkid":     true,
+	"yclid":       true,
+	"igshid":      true,
+	"mc_cid":      true,
+	"mc_eid":      true,
+	"_ga":         true,
+	"_hsenc":      true,
+	"_hsmi":       true,
 	"at_medium":   true, // BBC
 	"at_campaign": true, // BBC
+	"zarsrc":      true, // Zalo shares of Vietnamese outlets
+	"gidzl":       true, // Zalo
 }
 
 // CanonicalLink returns the form of an absolute link used to recognise the
 // same article across feeds: scheme and host lower-cased, default port,
-// fragment and tracking parameters (utm_*, fbclid, gclid, at_medium,
-// at_campaign) removed, the other parameters kept in their order, an empty
+// fragment and tracking parameters (utm_*, fbclid, gclid, Zalo's zarsrc
+// and gidzl, the BBC's at_medium…) removed, the other parameters kept in their order, an empty
 // path written "/". It returns the trimmed input when raw is not an absolute
 // http(s) URL, and "" for an empty input.
 func CanonicalLink(raw string) string {

@@ -19,6 +19,8 @@ func TestCanonicalLink(t *testing.T) {
 		{"empty path", "https://example.vn", "https://example.vn/"},
 		{"empty path with query", "https://example.vn?id=3", "https://example.vn/?id=3"},
 		{"BBC link", "https://www.bbc.com/vietnamese/articles/clyj7k74r8jo?at_medium=RSS&at_campaign=rss", "https://www.bbc.com/vietnamese/articles/clyj7k74r8jo"},
+		{"Zalo share", "https://tuoitre.vn/a.htm?zarsrc=30&utm_source=zalo&gidzl=abc-XYZ", "https://tuoitre.vn/a.htm"},
+		{"ad click ids", "https://example.vn/a?id=7&msclkid=1&_ga=2.1&yclid=3", "https://example.vn/a?id=7"},
 		{"BBC guid", "https://www.bbc.com/vietnamese/articles/clyj7k74r8jo#0", "https://www.bbc.com/vietnamese/articles/clyj7k74r8jo"},
 		{"utm removed, others kept in order", "https://example.vn/a?z=1&utm_source=rss&b=2&utm_medium=feed&a=3", "https://example.vn/a?z=1&b=2&a=3"},
 		{"upper-case tracking keys", "https://example.vn/a?UTM_Source=x&FBCLID=y&id=7", "https://example.vn/a?id=7"},

@@ -89,19 +89,26 @@ func plainText(s string) string {
 // textBlocks parses s as an HTML fragment, or as a document when it is one,
 // and returns the cleaned text of each block (paragraph, list item, line…)
 // in order. With prose set it drops what is not the article's text.
+//
+// Markup with more than maxFragmentTags tags, or nested deeper than the
+// parser accepts, is read as flat text instead: its text is kept, its
+// structure (and the cleaning that needs it) is not worth the memory.
 func textBlocks(s string, prose bool) []string {
+	if tooManyTags(s, maxFragmentTags) {
+		return flatTextBlocks(s)
+	}
 	var nodes []*html.Node
 	if looksLikeDocument(s) {
 		doc, err := html.Parse(strings.NewReader(s))
 		if err != nil {
-			return nil // only reader errors fail; a strings.Reader has none
+			return flatTextBlocks(s) // too deep: the parser's stack is bounded
 		}
 		nodes = []*html.Node{doc}
 	} else {
 		ctx := &html.Node{Type: html.ElementNode, Data: "body", DataAtom: atom.Body}
 		frag, err := html.ParseFragment(strings.NewReader(s), ctx)
 		if err != nil {
-			return nil
+			return flatTextBlocks(s)
 		}
 		// The fragment's nodes come back detached; under one parent again
 		// they have their siblings, which caption detection looks at.

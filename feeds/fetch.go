@@ -7,6 +7,7 @@
 package feeds
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -26,6 +28,8 @@ const (
 	DefaultMaxBytes  = 5 << 20
 	DefaultUserAgent = "newsbot/1.0 (+https://github.com/newsbot)"
 	maxRedirects     = 5
+	// maxRetryAfter bounds what a server's Retry-After can ask for.
+	maxRetryAfter = 24 * time.Hour
 )
 
 // ErrPrivateAddress is matched (with errors.Is) by the error a fetch returns
@@ -51,12 +55,31 @@ type Response struct {
 	ContentType  string // the Content-Type header, "" if none
 }
 
+// StatusError is the error of a fetch answered with a status other than
+// 2xx or 304.
+type StatusError struct {
+	URL        string // redacted
+	Code       int
+	Status     string
+	RetryAfter time.Duration // what Retry-After asked for on a 429 or 503; 0 if nothing
+}
+
+func (e *StatusError) Error() string {
+	msg := fmt.Sprintf("feeds: fetch %s: unexpected status %s", e.URL, e.Status)
+	if e.RetryAfter > 0 {
+		msg += fmt.Sprintf(" (retry after %v)", e.RetryAfter)
+	}
+	return msg
+}
+
 // Fetcher makes conditional GET requests for feeds. It is safe for
 // concurrent use.
 type Fetcher struct {
-	client    *http.Client
-	maxBytes  int64
-	userAgent string
+	client       *http.Client
+	maxBytes     int64
+	userAgent    string
+	allowPrivate bool
+	now          func() time.Time // for Retry-After dates
 }
 
 // NewFetcher returns a Fetcher with its own connection pool. It does not use
@@ -88,15 +111,18 @@ func NewFetcher(opts FetcherOptions) *Fetcher {
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,
 	}
-	return &Fetcher{
-		client: &http.Client{
-			Transport:     transport,
-			Timeout:       opts.Timeout,
-			CheckRedirect: checkRedirect,
-		},
-		maxBytes:  opts.MaxBytes,
-		userAgent: opts.UserAgent,
+	f := &Fetcher{
+		maxBytes:     opts.MaxBytes,
+		userAgent:    opts.UserAgent,
+		allowPrivate: opts.AllowPrivate,
+		now:          time.Now,
 	}
+	f.client = &http.Client{
+		Transport:     transport,
+		Timeout:       opts.Timeout,
+		CheckRedirect: f.checkRedirect,
+	}
+	return f
 }
 
 // Fetch gets rawURL, sending etag and lastModified (either may be "") as
@@ -125,6 +151,9 @@ func (f *Fetcher) get(ctx context.Context, rawURL, etag, lastModified, accept st
 		return nil, err
 	}
 	shown := u.Redacted()
+	if err := f.checkHost(u); err != nil {
+		return nil, err
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return nil, fmt.Errorf("feeds: fetch %s: %w", shown, err)
@@ -166,14 +195,24 @@ func (f *Fetcher) get(ctx context.Context, rawURL, etag, lastModified, accept st
 		out.NotModified = true
 		return out, nil
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
-		return nil, fmt.Errorf("feeds: fetch %s: unexpected status %s", shown, resp.Status)
+		serr := &StatusError{URL: shown, Code: resp.StatusCode, Status: resp.Status}
+		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+			serr.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), f.now())
+		}
+		return nil, serr
 	}
 
 	if resp.ContentLength > f.maxBytes {
 		return nil, fmt.Errorf("feeds: fetch %s: body of %d bytes exceeds the limit of %d bytes", shown, resp.ContentLength, f.maxBytes)
 	}
 	// One byte more than the cap tells a body at the cap from one over it.
-	body, err := io.ReadAll(io.LimitReader(resp.Body, f.maxBytes+1))
+	// A known length is allocated once rather than by doubling.
+	var buf bytes.Buffer
+	if resp.ContentLength > 0 {
+		buf.Grow(int(resp.ContentLength) + 1)
+	}
+	_, err = buf.ReadFrom(io.LimitReader(resp.Body, f.maxBytes+1))
+	body := buf.Bytes()
 	if err != nil {
 		return nil, fmt.Errorf("feeds: fetch %s: read body: %w", shown, unwrapURLError(err))
 	}
@@ -208,14 +247,96 @@ func redact(rawURL string) string {
 	return u.Redacted()
 }
 
-func checkRedirect(req *http.Request, via []*http.Request) error {
+func (f *Fetcher) checkRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) > maxRedirects {
 		return fmt.Errorf("stopped after %d redirects", maxRedirects)
 	}
 	if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
 		return fmt.Errorf("redirect to a %s URL refused", req.URL.Scheme)
 	}
-	return nil
+	return f.checkHost(req.URL)
+}
+
+// checkHost refuses, before any lookup, a host that is an IP address in a
+// non-public range, however it is spelled: "[::ffff:127.0.0.1]", or the
+// decimal, octal, hexadecimal and short forms ("2130706433", "0x7f.1",
+// "017700000001", "127.1") that a resolver would otherwise send to DNS
+// and report as an unknown host. A public address in such a spelling is
+// refused too, naming its usual form.
+func (f *Fetcher) checkHost(u *url.URL) error {
+	host := u.Hostname()
+	if addr, err := netip.ParseAddr(host); err == nil {
+		if !f.allowPrivate && (!isPublic(addr.Unmap()) || addr.Is4In6()) {
+			return &privateAddressError{addr: addr}
+		}
+		return nil
+	}
+	addr, ok := numericIPv4(host)
+	if !ok {
+		return nil
+	}
+	if !f.allowPrivate && !isPublic(addr) {
+		return &privateAddressError{addr: addr}
+	}
+	return fmt.Errorf("feeds: host %q is the address %s written in an unusual form; write it as %s", host, addr, addr)
+}
+
+// numericIPv4 reads host as the inet_aton forms of an IPv4 address: one to
+// four parts, each decimal, octal (leading 0) or hexadecimal (0x), the last
+// filling the bytes left. ok is false when host is not such a spelling.
+func numericIPv4(host string) (netip.Addr, bool) {
+	host = strings.TrimSuffix(host, ".")
+	parts := strings.Split(host, ".")
+	if host == "" || len(parts) > 4 {
+		return netip.Addr{}, false
+	}
+	vals := make([]uint64, len(parts))
+	for i, p := range parts {
+		base := 10
+		switch {
+		case len(p) > 2 && (p[:2] == "0x" || p[:2] == "0X"):
+			p, base = p[2:], 16
+		case len(p) > 1 && p[0] == '0':
+			p, base = p[1:], 8
+		}
+		v, err := strconv.ParseUint(p, base, 32)
+		if err != nil {
+			return netip.Addr{}, false
+		}
+		vals[i] = v
+	}
+	var n uint64
+	for i, v := range vals[:len(vals)-1] {
+		if v > 255 {
+			return netip.Addr{}, false
+		}
+		n |= v << (8 * (3 - i))
+	}
+	last := vals[len(vals)-1]
+	if last >= 1<<(8*(5-len(vals))) {
+		return netip.Addr{}, false
+	}
+	n |= last
+	return netip.AddrFrom4([4]byte{byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)}), true
+}
+
+// parseRetryAfter reads a Retry-After header: seconds, or an HTTP date.
+// It returns 0 for a missing, malformed or past value.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs <= 0 {
+			return 0
+		}
+		return time.Duration(min(secs, int64(maxRetryAfter/time.Second))) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return min(t.Sub(now), maxRetryAfter)
+	}
+	return 0
 }
 
 // unwrapURLError drops the *url.Error wrapper, whose text repeats the method
@@ -246,7 +367,11 @@ func refusePrivate(network, address string, _ syscall.RawConn) error {
 	if err != nil {
 		return fmt.Errorf("cannot check address %q: %w", address, err)
 	}
-	if addr := ap.Addr().Unmap(); !isPublic(addr) {
+	// An IPv4-mapped IPv6 address is refused as a whole range: real IPv4
+	// peers reach here in dotted form, so one is a resolver's trick.
+	if addr := ap.Addr(); addr.Is4In6() {
+		return &privateAddressError{addr: addr}
+	} else if !isPublic(addr) {
 		return &privateAddressError{addr: addr}
 	}
 	return nil
@@ -258,12 +383,14 @@ var nonPublic = []netip.Prefix{
 	netip.MustParsePrefix("100.64.0.0/10"),      // carrier-grade NAT
 	netip.MustParsePrefix("192.0.0.0/24"),       // IETF protocol assignments
 	netip.MustParsePrefix("192.0.2.0/24"),       // documentation
+	netip.MustParsePrefix("192.88.99.0/24"),     // 6to4 relay anycast (deprecated)
 	netip.MustParsePrefix("198.18.0.0/15"),      // benchmarking
 	netip.MustParsePrefix("198.51.100.0/24"),    // documentation
 	netip.MustParsePrefix("203.0.113.0/24"),     // documentation
 	netip.MustParsePrefix("240.0.0.0/4"),        // reserved
 	netip.MustParsePrefix("255.255.255.255/32"), // broadcast
 	netip.MustParsePrefix("::/96"),              // IPv4-compatible (deprecated)
+	netip.MustParsePrefix("::ffff:0:0/96"),      // IPv4-mapped: the IPv4 address is checked itself
 	netip.MustParsePrefix("64:ff9b::/96"),       // NAT64: can reach private IPv4
 	netip.MustParsePrefix("64:ff9b:1::/48"),     // local-use NAT64
 	netip.MustParsePrefix("100::/64"),           // discard-only

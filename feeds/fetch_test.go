@@ -276,7 +276,8 @@ func TestRefusePrivate(t *testing.T) {
 		{"8.8.8.8:443", true},
 		{"113.160.1.1:443", true},
 		{"[2001:4860:4860::8888]:443", true},
-		{"[::ffff:8.8.8.8]:443", true},
+		{"[::ffff:8.8.8.8]:443", false}, // the whole IPv4-mapped range
+		{"192.88.99.1:80", false},       // 6to4 relay anycast
 	}
 	for _, tt := range tests {
 		t.Run(tt.addr, func(t *testing.T) {
@@ -326,4 +327,102 @@ func TestFetchTimeoutAndCancel(t *testing.T) {
 			t.Fatalf("err = %v, want context.Canceled", err)
 		}
 	})
+}
+
+// Numeric spellings of an IP address are refused as private addresses
+// before any DNS lookup (which would call them unknown hosts).
+func TestFetchNumericHostSpellings(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	defer srv.Close()
+	f := NewFetcher(FetcherOptions{Timeout: 2 * time.Second})
+	for _, host := range []string{"2130706433", "0x7f.1", "0x7F000001", "017700000001", "127.1", "127.0.1", "0", "10.0x10.1",
+		"[::ffff:127.0.0.1]", "[::ffff:7f00:1]", "[::ffff:8.8.8.8]", "169.254.169.254", "192.88.99.1", "0xa9fea9fe"} {
+		t.Run(host, func(t *testing.T) {
+			_, err := f.Fetch(context.Background(), "http://"+host+"/rss", "", "")
+			if !errors.Is(err, ErrPrivateAddress) || !strings.Contains(err.Error(), "private") {
+				t.Errorf("err = %v, want a private address error", err)
+			}
+		})
+	}
+	// A public address in an odd spelling gets its usual form named.
+	_, err := f.Fetch(context.Background(), "http://134744072/rss", "", "")
+	if err == nil || !strings.Contains(err.Error(), "8.8.8.8") {
+		t.Errorf("err = %v, want one naming 8.8.8.8", err)
+	}
+	// Not numeric: a name, left to DNS (and the dial check).
+	for _, host := range []string{"1.example", "0x7f.example", "256.1.1.1.1"} {
+		if a, ok := numericIPv4(host); ok {
+			t.Errorf("numericIPv4(%q) = %v", host, a)
+		}
+	}
+	// A redirect to one is refused the same way.
+	redir := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "http://2130706433:"+strings.Split(srv.URL, ":")[2]+"/rss", http.StatusFound)
+	}))
+	defer redir.Close()
+	var redirected atomic.Int32
+	redir.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		redirected.Add(1)
+		http.Redirect(w, r, "http://2130706433:"+strings.Split(srv.URL, ":")[2]+"/rss", http.StatusFound)
+	})
+	byName := strings.Replace(redir.URL, "127.0.0.1", "localhost", 1)
+	_, err = testFetcherNoPrivateDial().Fetch(context.Background(), byName+"/x", "", "")
+	if !errors.Is(err, ErrPrivateAddress) || redirected.Load() != 1 {
+		t.Errorf("redirect: err = %v after %d redirects, want ErrPrivateAddress after 1", err, redirected.Load())
+	}
+	if n := hits.Load(); n != 0 {
+		t.Errorf("the private server was reached %d times", n)
+	}
+}
+
+// testFetcherNoPrivateDial refuses private hosts by name and spelling but,
+// unlike a production fetcher, may dial the loopback test server first.
+func testFetcherNoPrivateDial() *Fetcher {
+	f := NewFetcher(FetcherOptions{AllowPrivate: true, Timeout: 2 * time.Second})
+	f.allowPrivate = false
+	return f
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2026, 8, 23, 10, 0, 0, 0, time.UTC)
+	tests := []struct {
+		in   string
+		want time.Duration
+	}{
+		{"3600", time.Hour},
+		{" 120 ", 2 * time.Minute},
+		{"0", 0},
+		{"-5", 0},
+		{"", 0},
+		{"soon", 0},
+		{"99999999999", maxRetryAfter},
+		{now.Add(30 * time.Minute).Format(http.TimeFormat), 30 * time.Minute},
+		{now.Add(-time.Minute).Format(http.TimeFormat), 0},
+	}
+	for _, tt := range tests {
+		if got := parseRetryAfter(tt.in, now); got != tt.want {
+			t.Errorf("parseRetryAfter(%q) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestFetchRetryAfter(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "3600")
+		if r.URL.Path == "/busy" {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusInternalServerError)
+	}))
+	defer srv.Close()
+	f := testFetcher(FetcherOptions{})
+	for path, want := range map[string]time.Duration{"/busy": time.Hour, "/broken": 0} {
+		_, err := f.Fetch(context.Background(), srv.URL+path, "", "")
+		var serr *StatusError
+		if !errors.As(err, &serr) || serr.RetryAfter != want {
+			t.Errorf("%s: err = %v, want a StatusError asking for %v", path, err, want)
+		}
+	}
 }

@@ -66,6 +66,9 @@ func extractArticle(body []byte, contentType, pageURL string) (pageArticle, erro
 	if err != nil {
 		return pageArticle{}, fmt.Errorf("feeds: page %s: %w", redact(pageURL), err)
 	}
+	if tooManyTags(string(decoded), maxPageTags) {
+		return pageArticle{}, fmt.Errorf("%w: page %s has more than %d tags", ErrTooComplex, redact(pageURL), maxPageTags)
+	}
 	doc, err := html.Parse(bytes.NewReader(bytes.ToValidUTF8(decoded, []byte("\uFFFD"))))
 	if err != nil {
 		return pageArticle{}, fmt.Errorf("feeds: page %s: %w", redact(pageURL), err)

@@ -64,6 +64,10 @@ func Parse(body []byte, feedURL string, now time.Time) (*Parsed, error) {
 	}
 
 	clean := sanitizeXML(toUTF8(body))
+	// Before gofeed builds its tree: structure, not bytes, is what costs.
+	if err := checkXMLStructure(clean, maxFeedDepth, maxFeedElements); err != nil {
+		return nil, fmt.Errorf("%w: %s has %v", ErrTooComplex, shown, err)
+	}
 	parser := gofeed.NewParser()
 	// Our own image scan skips tracking pixels and icons; gofeed's takes the
 	// first <img> whatever it is.
@@ -247,7 +251,7 @@ func imageFileName(raw string) bool {
 
 // firstImage returns the first usable <img> source in an HTML fragment.
 func firstImage(doc string, base *url.URL) string {
-	if !strings.Contains(doc, "<") {
+	if !strings.Contains(doc, "<") || tooManyTags(doc, maxFragmentTags) {
 		return ""
 	}
 	ctx := &html.Node{Type: html.ElementNode, Data: "body", DataAtom: atom.Body}
@@ -426,6 +430,9 @@ func toUTF8(body []byte) []byte {
 		return body
 	}
 	label := strings.ToLower(string(body[m[4]:m[5]]))
+	if string(body[m[4]:m[5]]) == "UTF-8" {
+		return body // already says so: no copy of a large body
+	}
 	if label != "utf-8" && label != "utf8" && !utf8.Valid(body) {
 		if enc, _ := charset.Lookup(label); enc != nil {
 			if b, err := enc.NewDecoder().Bytes(body); err == nil {
@@ -447,7 +454,9 @@ func toUTF8(body []byte) []byte {
 // forbids (C0 controls other than tab, newline and carriage return, U+FFFE,
 // U+FFFF).
 func sanitizeXML(b []byte) []byte {
-	b = bytes.ToValidUTF8(b, []byte("\uFFFD"))
+	if !utf8.Valid(b) {
+		b = bytes.ToValidUTF8(b, []byte("\uFFFD"))
+	}
 	clean := true
 	for _, r := range string(b) {
 		if !xmlChar(r) {

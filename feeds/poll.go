@@ -10,6 +10,42 @@ import (
 	"newsbot/storage"
 )
 
+// Defaults for Poller fields left zero.
+const (
+	DefaultMaxNewPerPoll = 50
+	DefaultMaxFailures   = 50
+)
+
+// Backoff after consecutive failures: backoffBase after the first, doubling,
+// at most backoffMax; a server's Retry-After asks for longer, up to
+// maxRetryAfter.
+const (
+	backoffBase = time.Minute
+	backoffMax  = 6 * time.Hour
+)
+
+// NoticeKind says what a Notice is about.
+type NoticeKind string
+
+// The events the admins are told about, once each.
+const (
+	NoticePaused NoticeKind = "paused" // a feed failed MaxFailures times in a row and is no longer polled
+	NoticeFlood  NoticeKind = "flood"  // one poll brought more new items than MaxNewPerPoll
+)
+
+// Notice is an event of a feed that the admins should hear about; the
+// feeds package only reports it (see Poller.Notify).
+type Notice struct {
+	Kind     NoticeKind
+	FeedID   int64
+	URL      string // the feed's URL, password redacted
+	Failures int    // NoticePaused: consecutive failures
+	Error    string // NoticePaused: the last error
+	New      int    // NoticeFlood: new items in the poll
+	Pushed   int    // NoticeFlood: items pushed (at most MaxNewPerPoll)
+	Withheld int    // NoticeFlood: items stored and searchable but not pushed
+}
+
 // Poller fetches one feed, parses it and saves its items. Its fields are set
 // once, before use; it is then safe for concurrent use, and must not be
 // copied after its first poll.
@@ -20,21 +56,31 @@ type Poller struct {
 	SummaryChars     int              // a summary's budget in runes; DefaultSummaryChars if 0
 	SummarySentences int              // a summary's most sentences; DefaultSummarySentences if 0
 	MaxPages         int              // article pages one poll of a full-text feed fetches; DefaultMaxPages if 0, none if < 0
+	MaxNewPerPoll    int              // new items one poll pushes, the newest; DefaultMaxNewPerPoll if 0, no limit if < 0
+	MaxFailures      int              // consecutive failures that pause a feed; DefaultMaxFailures if 0
 	Now              func() time.Time // time.Now if nil
 	Log              *slog.Logger     // slog.Default() if nil
+	// Notify, when set, is called once per event the admins should hear
+	// of: a feed paused, a flood withheld. It runs in the polling
+	// goroutine and should only queue a message.
+	Notify func(ctx context.Context, n Notice)
 }
 
 // Poll fetches feed with its validators and saves what is new. A failed
-// fetch or parse is recorded on the feed and returned; a 304 is recorded as
-// a successful poll with a zero result. When ctx is done (shutdown) the
-// error is returned without being recorded against the feed. For a feed
-// with FullText set, a new item that brings only a title or a teaser is
-// summarised from its article page (see fillFromPages).
+// fetch or parse is recorded on the feed and returned, with when to try
+// again: after an exponential backoff over its consecutive failures, or
+// later when the server's Retry-After asks; after MaxFailures in a row the
+// feed is paused and Notify told. A 304 is recorded as a successful poll
+// with a zero result. When ctx is done (shutdown) the error is returned
+// without being recorded against the feed. For a feed with FullText set, a
+// new item that brings only a title or a teaser is summarised from its
+// article page (see fillFromPages). Poll does not look at the feed's
+// backoff or pause: the scheduler does.
 func (p *Poller) Poll(ctx context.Context, feed storage.Feed) (storage.SaveResult, error) {
 	now := p.now()
 	resp, err := p.Fetcher.Fetch(ctx, feed.URL, feed.ETag, feed.LastModified)
 	if err != nil {
-		return storage.SaveResult{}, p.recordError(ctx, feed.ID, now, err)
+		return storage.SaveResult{}, p.recordError(ctx, feed, now, err)
 	}
 	if resp.NotModified {
 		if err := p.Store.RecordNotModified(ctx, feed.ID, now); err != nil {
@@ -45,12 +91,19 @@ func (p *Poller) Poll(ctx context.Context, feed storage.Feed) (storage.SaveResul
 	}
 	parsed, err := p.parse(resp, now)
 	if err != nil {
-		return storage.SaveResult{}, p.recordError(ctx, feed.ID, now, err)
+		return storage.SaveResult{}, p.recordError(ctx, feed, now, err)
 	}
 	if feed.FullText {
 		p.fillFromPages(ctx, feed, parsed, now)
 	}
-	return p.save(ctx, feed.ID, parsed, resp, now)
+	res, err := p.save(ctx, feed.ID, parsed, resp, now)
+	if err == nil && res.Withheld > 0 {
+		p.log().Warn("feed flood: items stored but not pushed", slog.Int64("feed_id", feed.ID),
+			slog.String("url", redact(feed.URL)), slog.Int("new", res.New), slog.Int("withheld", res.Withheld))
+		p.notify(ctx, Notice{Kind: NoticeFlood, FeedID: feed.ID, URL: redact(feed.URL),
+			New: res.New, Pushed: res.New - res.Withheld, Withheld: res.Withheld})
+	}
+	return res, err
 }
 
 // Probe fetches and parses url without storing anything, to check that it is
@@ -100,6 +153,7 @@ func (p *Poller) save(ctx context.Context, feedID int64, parsed *Parsed, resp *R
 	res, err := p.Store.SaveItems(ctx, feedID, parsed.Items, storage.SaveOptions{
 		Now:          now,
 		MaxAge:       p.MaxAge,
+		MaxPush:      p.maxNewPerPoll(),
 		ETag:         resp.ETag,
 		LastModified: resp.LastModified,
 		Title:        parsed.Title,
@@ -108,20 +162,71 @@ func (p *Poller) save(ctx context.Context, feedID int64, parsed *Parsed, resp *R
 		return storage.SaveResult{}, fmt.Errorf("feeds: save items of feed %d: %w", feedID, err)
 	}
 	p.log().Debug("feed polled", slog.Int64("feed_id", feedID), slog.Int("items", len(parsed.Items)),
-		slog.Int("new", res.New), slog.Int("enqueued", res.Enqueued), slog.Bool("first", res.First))
+		slog.Int("new", res.New), slog.Int("enqueued", res.Enqueued), slog.Bool("first", res.First),
+		slog.Int("batches", res.Batches), slog.Duration("longest_batch", res.LongestBatch))
 	return res, nil
 }
 
-// recordError stores a fetch or parse failure on the feed and returns it,
-// joined with the failure to record it if that failed too.
-func (p *Poller) recordError(ctx context.Context, feedID int64, at time.Time, err error) error {
+// recordError stores a fetch or parse failure on the feed, with its
+// backoff and, at MaxFailures, its pause, and returns it, joined with the
+// failure to record it if that failed too.
+func (p *Poller) recordError(ctx context.Context, feed storage.Feed, at time.Time, err error) error {
 	if ctx.Err() != nil {
 		return err
 	}
-	if rerr := p.Store.RecordFetchError(ctx, feedID, at, err.Error()); rerr != nil {
-		return errors.Join(err, fmt.Errorf("feeds: feed %d: %w", feedID, rerr))
+	failures := feed.Failures + 1
+	delay := backoff(failures)
+	var serr *StatusError
+	if errors.As(err, &serr) && serr.RetryAfter > delay {
+		delay = min(serr.RetryAfter, maxRetryAfter)
+	}
+	pause := failures >= p.maxFailures() && !feed.Paused
+	rerr := p.Store.RecordFeedFailure(ctx, feed.ID, storage.FeedFailure{
+		At: at, Error: err.Error(), NextAttempt: at.Add(delay), Pause: pause,
+	})
+	if rerr != nil {
+		return errors.Join(err, fmt.Errorf("feeds: feed %d: %w", feed.ID, rerr))
+	}
+	if pause {
+		p.log().Warn("feed paused after repeated failures", slog.Int64("feed_id", feed.ID),
+			slog.String("url", redact(feed.URL)), slog.Int("failures", failures), slog.Any("err", err))
+		p.notify(ctx, Notice{Kind: NoticePaused, FeedID: feed.ID, URL: redact(feed.URL),
+			Failures: failures, Error: err.Error()})
 	}
 	return err
+}
+
+// backoff is how long to wait after the given number of consecutive
+// failures: backoffBase, doubling, at most backoffMax.
+func backoff(failures int) time.Duration {
+	d := backoffBase
+	for i := 1; i < failures && d < backoffMax; i++ {
+		d *= 2
+	}
+	return min(d, backoffMax)
+}
+
+func (p *Poller) notify(ctx context.Context, n Notice) {
+	if p.Notify != nil {
+		p.Notify(ctx, n)
+	}
+}
+
+func (p *Poller) maxNewPerPoll() int {
+	switch {
+	case p.MaxNewPerPoll < 0:
+		return 0
+	case p.MaxNewPerPoll == 0:
+		return DefaultMaxNewPerPoll
+	}
+	return p.MaxNewPerPoll
+}
+
+func (p *Poller) maxFailures() int {
+	if p.MaxFailures > 0 {
+		return p.MaxFailures
+	}
+	return DefaultMaxFailures
 }
 
 func (p *Poller) now() time.Time {

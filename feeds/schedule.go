@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -19,6 +20,7 @@ import (
 const (
 	DefaultSchedule = "@every 10m"
 	DefaultWorkers  = 4
+	DefaultPerHost  = 2
 	queueSize       = 1024
 )
 
@@ -27,22 +29,31 @@ var errNotRunning = errors.New("feeds: scheduler is not running")
 
 // SchedulerOptions configures a Scheduler; zero fields take the defaults.
 type SchedulerOptions struct {
-	DefaultSchedule string         // cron spec for feeds without their own; DefaultSchedule if ""
-	Workers         int            // polls running at once; DefaultWorkers if 0
-	Log             *slog.Logger   // slog.Default() if nil
-	Location        *time.Location // zone of cron specs ("0 7 * * *"); Vietnam time (UTC+7) if nil
+	DefaultSchedule string // cron spec for feeds without their own; DefaultSchedule if ""
+	Workers         int    // polls running at once; DefaultWorkers if 0
+	// PerHost is the most polls of one host running at once; DefaultPerHost
+	// if 0, and always fewer than Workers (when there are two or more), so
+	// that a host that never answers cannot hold every worker.
+	PerHost  int
+	Log      *slog.Logger   // slog.Default() if nil
+	Location *time.Location // zone of cron specs ("0 7 * * *"); Vietnam time (UTC+7) if nil
 }
 
 // Scheduler polls every feed on its cron schedule with a fixed pool of
 // workers. A feed is never polled twice at once: while it is queued or being
-// polled, further triggers for it are dropped.
+// polled, further triggers for it are dropped. A tick that comes before a
+// failing feed's next attempt, or for a paused feed, is skipped. At most
+// PerHost polls of one host run at once; a feed whose host is busy waits
+// in its host's line without holding a worker, and is polled by the worker
+// that finishes with that host.
 type Scheduler struct {
 	poller      *Poller
 	defaultSpec string
 	workers     int
+	perHost     int
 	log         *slog.Logger
 	cron        *cron.Cron
-	queue       chan int64
+	queue       chan pollRequest
 	quit        chan struct{}
 	wg          sync.WaitGroup
 
@@ -51,8 +62,22 @@ type Scheduler struct {
 	running bool
 	stopped bool
 	entries map[int64]cron.EntryID
-	pending map[int64]bool // queued or being polled
+	pending map[int64]bool // queued, waiting for its host, or being polled
 	onSaved func(storage.SaveResult)
+	hosts   map[string]*hostLine
+}
+
+// pollRequest is one poll to run; force polls even a paused or backing-off
+// feed (an explicit PollNow).
+type pollRequest struct {
+	id    int64
+	force bool
+}
+
+// hostLine is one host's polls in flight and the polls waiting for it.
+type hostLine struct {
+	busy    int
+	waiting []pollRequest
 }
 
 // NewScheduler returns a scheduler for p's store; call Start to run it.
@@ -69,16 +94,26 @@ func NewScheduler(p *Poller, opts SchedulerOptions) *Scheduler {
 	if opts.Location == nil {
 		opts.Location = ictZone
 	}
+	if opts.PerHost <= 0 {
+		opts.PerHost = DefaultPerHost
+	}
+	if opts.Workers > 1 {
+		opts.PerHost = min(opts.PerHost, opts.Workers-1)
+	} else {
+		opts.PerHost = 1
+	}
 	return &Scheduler{
 		poller:      p,
 		defaultSpec: strings.TrimSpace(opts.DefaultSchedule),
 		workers:     opts.Workers,
+		perHost:     opts.PerHost,
 		log:         opts.Log,
 		cron:        cron.New(cron.WithLocation(opts.Location), cron.WithLogger(cron.DiscardLogger)),
-		queue:       make(chan int64, queueSize),
+		queue:       make(chan pollRequest, queueSize),
 		quit:        make(chan struct{}),
 		entries:     make(map[int64]cron.EntryID),
 		pending:     make(map[int64]bool),
+		hosts:       make(map[string]*hostLine),
 	}
 }
 
@@ -155,7 +190,7 @@ func (s *Scheduler) Start(ctx context.Context) error {
 	go func() {
 		defer s.wg.Done()
 		for _, f := range feeds {
-			s.enqueue(ctx, f.ID)
+			s.enqueue(ctx, pollRequest{id: f.ID})
 		}
 	}()
 	s.log.Info("feed scheduler started", slog.Int("feeds", len(feeds)), slog.Int("workers", s.workers))
@@ -240,8 +275,9 @@ func (s *Scheduler) RemoveFeed(ctx context.Context, id int64) error {
 }
 
 // PollNow queues one poll of the feed, unless one is already queued or in
-// flight. It returns storage.ErrNotFound for an unknown feed, and an error
-// when the scheduler is not running.
+// flight, even if the feed is paused or backing off. It returns
+// storage.ErrNotFound for an unknown feed, and an error when the scheduler
+// is not running.
 func (s *Scheduler) PollNow(ctx context.Context, id int64) error {
 	s.mu.Lock()
 	running := s.running
@@ -252,8 +288,24 @@ func (s *Scheduler) PollNow(ctx context.Context, id int64) error {
 	if _, err := s.poller.Store.Feed(ctx, id); err != nil {
 		return err
 	}
-	s.enqueue(ctx, id)
+	s.enqueue(ctx, pollRequest{id: id, force: true})
 	return ctx.Err()
+}
+
+// ResumeFeed un-pauses a feed, forgets its failures and backoff, queues a
+// poll of it when the scheduler runs, and returns it; storage.ErrNotFound
+// if there is no such feed.
+func (s *Scheduler) ResumeFeed(ctx context.Context, id int64) (storage.Feed, error) {
+	feed, err := s.poller.Store.ResumeFeed(ctx, id)
+	if err != nil {
+		if errors.Is(err, storage.ErrNotFound) {
+			return storage.Feed{}, err
+		}
+		return storage.Feed{}, fmt.Errorf("feeds: resume feed %d: %w", id, err)
+	}
+	s.log.Info("feed resumed", slog.Int64("feed_id", id), slog.String("url", redact(feed.URL)))
+	s.enqueue(ctx, pollRequest{id: id})
+	return feed, nil
 }
 
 // schedule (re)places the feed's cron entry.
@@ -271,7 +323,7 @@ func (s *Scheduler) schedule(f storage.Feed) {
 		}
 	}
 	id := f.ID
-	job := cron.FuncJob(func() { s.enqueue(context.Background(), id) })
+	job := cron.FuncJob(func() { s.enqueue(context.Background(), pollRequest{id: id}) })
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if old, ok := s.entries[id]; ok {
@@ -289,25 +341,25 @@ func (s *Scheduler) unschedule(id int64) {
 	}
 }
 
-// enqueue queues a poll of feed id unless one is queued or in flight, or
+// enqueue queues a poll of the feed unless one is queued or in flight, or
 // the scheduler is not running. It reports whether it queued one.
-func (s *Scheduler) enqueue(ctx context.Context, id int64) bool {
+func (s *Scheduler) enqueue(ctx context.Context, req pollRequest) bool {
 	s.mu.Lock()
-	if !s.running || s.pending[id] {
+	if !s.running || s.pending[req.id] {
 		s.mu.Unlock()
 		return false
 	}
-	s.pending[id] = true
+	s.pending[req.id] = true
 	runCtx := s.ctx
 	s.mu.Unlock()
 	select {
-	case s.queue <- id:
+	case s.queue <- req:
 		return true
 	case <-ctx.Done():
 	case <-runCtx.Done():
 	case <-s.quit:
 	}
-	s.release(id)
+	s.release(req.id)
 	return false
 }
 
@@ -337,40 +389,141 @@ func (s *Scheduler) work(ctx context.Context) {
 			return
 		case <-ctx.Done():
 			return
-		case id := <-s.queue:
+		case req := <-s.queue:
 			select {
 			case <-s.quit: // Stop won the race: drop the queued poll
 				return
 			default:
 			}
-			s.pollOne(ctx, id)
-			s.release(id)
+			s.handle(ctx, req)
 		}
 	}
 }
 
-// pollOne polls one feed, re-reading it so that the poll uses its current
-// validators, and logs the outcome. A panic is logged, not spread: one bad
-// feed must not stop the others.
-func (s *Scheduler) pollOne(ctx context.Context, id int64) {
+// handle runs one poll request: it loads the feed, skips it when it is
+// paused or not due, and polls it when its host has a free slot, else
+// leaves it in the host's line. Having polled, it goes on with the next
+// feed waiting for the same host, if any, keeping the host's slot.
+func (s *Scheduler) handle(ctx context.Context, req pollRequest) {
+	feed, ok := s.load(ctx, req)
+	if !ok {
+		s.release(req.id)
+		return
+	}
+	host := hostKey(feed.URL)
+	if !s.takeHost(host, req) {
+		return // in the host's line; still pending
+	}
+	for {
+		if ok {
+			s.pollOne(ctx, feed)
+		}
+		s.release(req.id)
+		next, more := s.handOver(host)
+		if !more {
+			return
+		}
+		req = next
+		feed, ok = s.load(ctx, req)
+	}
+}
+
+// load reads the feed for a poll; false when it is gone, unreadable,
+// paused or backing off (a tick before its next attempt costs this read).
+func (s *Scheduler) load(ctx context.Context, req pollRequest) (storage.Feed, bool) {
+	feed, err := s.poller.Store.Feed(ctx, req.id)
+	if errors.Is(err, storage.ErrNotFound) {
+		s.log.Debug("feed deleted; poll skipped", slog.Int64("feed_id", req.id))
+		s.unschedule(req.id)
+		return storage.Feed{}, false
+	}
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Error("feed poll: cannot load feed", slog.Int64("feed_id", req.id), slog.Any("err", err))
+		}
+		return storage.Feed{}, false
+	}
+	if req.force {
+		return feed, true
+	}
+	if feed.Paused {
+		s.log.Debug("feed paused; poll skipped", slog.Int64("feed_id", feed.ID))
+		return storage.Feed{}, false
+	}
+	if !feed.NextAttempt.IsZero() && s.poller.now().Before(feed.NextAttempt) {
+		s.log.Debug("feed backing off; poll skipped", slog.Int64("feed_id", feed.ID),
+			slog.Time("next_attempt", feed.NextAttempt))
+		return storage.Feed{}, false
+	}
+	return feed, true
+}
+
+// hostKey is the host (and port) whose slots a feed's poll takes.
+func hostKey(rawURL string) string {
+	u, err := url.Parse(strings.TrimSpace(rawURL))
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(u.Host)
+}
+
+// takeHost takes a slot of host for req, or puts req in the host's line
+// and reports false.
+func (s *Scheduler) takeHost(host string, req pollRequest) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	line := s.hosts[host]
+	if line == nil {
+		line = &hostLine{}
+		s.hosts[host] = line
+	}
+	if line.busy < s.perHost {
+		line.busy++
+		return true
+	}
+	line.waiting = append(line.waiting, req)
+	return false
+}
+
+// handOver gives the host's slot to the next poll in its line, or frees
+// it. After Stop the line is dropped.
+func (s *Scheduler) handOver(host string) (pollRequest, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	line := s.hosts[host]
+	stopping := false
+	select {
+	case <-s.quit:
+		stopping = true
+	default:
+	}
+	if len(line.waiting) > 0 && !stopping {
+		next := line.waiting[0]
+		line.waiting[0] = pollRequest{}
+		line.waiting = line.waiting[1:]
+		return next, true
+	}
+	for _, w := range line.waiting {
+		delete(s.pending, w.id)
+	}
+	line.waiting = nil
+	line.busy--
+	if line.busy == 0 {
+		delete(s.hosts, host)
+	}
+	return pollRequest{}, false
+}
+
+// pollOne polls one feed and logs the outcome. A panic is logged, not
+// spread: one bad feed must not stop the others.
+func (s *Scheduler) pollOne(ctx context.Context, feed storage.Feed) {
+	id := feed.ID
 	defer func() {
 		if r := recover(); r != nil {
 			s.log.Error("feed poll panicked", slog.Int64("feed_id", id), slog.Any("panic", r),
 				slog.String("stack", string(debug.Stack())))
 		}
 	}()
-	feed, err := s.poller.Store.Feed(ctx, id)
-	if errors.Is(err, storage.ErrNotFound) {
-		s.log.Debug("feed deleted; poll skipped", slog.Int64("feed_id", id))
-		s.unschedule(id)
-		return
-	}
-	if err != nil {
-		if ctx.Err() == nil {
-			s.log.Error("feed poll: cannot load feed", slog.Int64("feed_id", id), slog.Any("err", err))
-		}
-		return
-	}
 	res, err := s.poller.Poll(ctx, feed)
 	if err == nil {
 		s.saved(res)

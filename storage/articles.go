@@ -6,7 +6,9 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	neturl "net/url"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -14,6 +16,7 @@ import (
 type SaveOptions struct {
 	Now          time.Time     // the poll's time
 	MaxAge       time.Duration // items published before Now-MaxAge are stored but not pushed; 0 = no limit
+	MaxPush      int           // at most this many new items are pushed, the newest; the rest are stored only; 0 = no limit
 	ETag         string        // validators to send on the next poll
 	LastModified string
 	Title        string // the feed's own title
@@ -24,82 +27,179 @@ type SaveResult struct {
 	New      int  // items this feed had not carried before
 	Enqueued int  // deliveries queued
 	First    bool // the feed's first successful poll: nothing was pushed
+	Withheld int  // new items stored but not pushed because of MaxPush
+	Batches  int  // write transactions the save took
+	// LongestBatch is how long the longest of them held the write lock.
+	LongestBatch time.Duration
 }
 
-// SaveItems stores a feed's items, records the poll as a success, and in the
-// same transaction enqueues one delivery per new article and subscribed
-// active chat. An item is new when the feed has not carried its guid (or, when
-// it has none, its canonical link) before; an item whose canonical link is
-// already stored from another feed joins that article, and a chat already
-// alerted about it is not alerted again. On the feed's first successful poll
-// nothing is enqueued, nor for items older than MaxAge. ErrNotFound if the
-// feed was deleted.
+// Bounds of one write transaction of SaveItems: a poll of a hundred
+// thousand items is written in many, so that a command waiting for the
+// write lock waits about saveBatchTime at most, never the whole poll.
+var (
+	saveBatchTime  = 50 * time.Millisecond
+	saveBatchItems = 1000
+)
+
+// SaveItems stores a feed's items, records the poll as a success, and
+// enqueues one delivery per new article and subscribed active chat in the
+// transaction that stores the article. An item is new when the feed has not
+// carried it before: not its guid (or, when it has none, its canonical
+// link), not its canonical link, and not the host and path of its link
+// with the same title (a feed that rotates guids and tracking parameters).
+// An item whose canonical link is already stored from another feed joins
+// that article, and a chat already alerted about it is not alerted again.
+// On the feed's first successful poll nothing is enqueued, nor for items
+// older than MaxAge; of the others, only the MaxPush newest are (Withheld
+// counts the rest). Items are written oldest first, in transactions of
+// about saveBatchTime each; the last one records the poll. ErrNotFound if
+// the feed was deleted.
 func (s *Store) SaveItems(ctx context.Context, feedID int64, items []Item, opt SaveOptions) (SaveResult, error) {
 	now := opt.Now.UTC()
 	if now.IsZero() {
 		now = time.Now().UTC()
 	}
 	// Oldest first, so that alerts go out in the order things happened.
-	sorted := make([]Item, len(items))
-	copy(sorted, items)
-	sort.SliceStable(sorted, func(i, j int) bool {
-		return !sorted[i].Published.IsZero() && !sorted[j].Published.IsZero() && sorted[i].Published.Before(sorted[j].Published)
+	order := make([]int, len(items))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool {
+		pa, pb := items[order[a]].Published, items[order[b]].Published
+		return !pa.IsZero() && !pb.IsZero() && pa.Before(pb)
 	})
 
-	var res SaveResult
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var section string
-		var polled sql.NullInt64
-		err := tx.QueryRowContext(ctx, `SELECT section, polled_at FROM feeds WHERE id = ?`, feedID).Scan(&section, &polled)
-		if isNoRows(err) {
-			return ErrNotFound
-		}
-		if err != nil {
-			return fmt.Errorf("storage: load feed %d: %w", feedID, err)
-		}
-		res.First = !polled.Valid
-		var follows []follow
-		if !res.First {
-			if follows, err = activeFollows(ctx, tx); err != nil {
-				return err
-			}
-		}
-		for _, it := range sorted {
-			isNew, articleID, published, err := saveItem(ctx, tx, feedID, it, now)
-			if err != nil {
-				return err
-			}
-			if !isNew {
-				continue
-			}
-			res.New++
-			if res.First || (opt.MaxAge > 0 && published.Before(now.Add(-opt.MaxAge))) {
-				continue
-			}
-			n, err := enqueueSection(ctx, tx, articleID, section, now)
-			if err != nil {
-				return err
-			}
-			res.Enqueued += n
-			if n, err = enqueueFollows(ctx, tx, follows, articleID, it, now); err != nil {
-				return err
-			}
-			res.Enqueued += n
-		}
-		_, err = tx.ExecContext(ctx, `
-			UPDATE feeds SET polled_at = coalesce(polled_at, ?), last_success_at = ?, last_error = '',
-				etag = ?, last_modified = ?, title = CASE WHEN ? = '' THEN title ELSE ? END
-			WHERE id = ?`,
-			now.UnixMilli(), now.UnixMilli(), opt.ETag, opt.LastModified, opt.Title, opt.Title, feedID)
-		if err != nil {
-			return fmt.Errorf("storage: record poll of feed %d: %w", feedID, err)
-		}
-		return nil
-	})
-	if err != nil {
-		return SaveResult{}, err
+	var section string
+	var polled sql.NullInt64
+	err := s.db.QueryRowContext(ctx, `SELECT section, polled_at FROM feeds WHERE id = ?`, feedID).Scan(&section, &polled)
+	if isNoRows(err) {
+		return SaveResult{}, ErrNotFound
 	}
-	return res, nil
+	if err != nil {
+		return SaveResult{}, fmt.Errorf("storage: load feed %d: %w", feedID, err)
+	}
+	res := SaveResult{First: !polled.Valid}
+	pushable := func(it Item) bool {
+		return !res.First && (opt.MaxAge <= 0 || !effectivePublished(it, now).Before(now.Add(-opt.MaxAge)))
+	}
+	var allowed map[int]bool // nil: every new pushable item is pushed
+	if opt.MaxPush > 0 && !res.First && len(items) > opt.MaxPush {
+		if allowed, err = s.newestNew(ctx, feedID, items, opt.MaxPush, now, pushable); err != nil {
+			return SaveResult{}, err
+		}
+	}
+
+	var follows []follow
+	loaded := false
+	next := 0
+	for {
+		if err := ctx.Err(); err != nil {
+			return SaveResult{}, err
+		}
+		var took time.Duration
+		err := s.inTx(ctx, func(tx *sql.Tx) error {
+			start := time.Now()
+			defer func() { took = time.Since(start) }()
+			if !loaded && !res.First {
+				var err error
+				if follows, err = activeFollows(ctx, tx); err != nil {
+					return err
+				}
+				loaded = true
+			}
+			batchStart := next
+			for next < len(order) && (next-batchStart < saveBatchItems && time.Since(start) < saveBatchTime || next == batchStart) {
+				idx := order[next]
+				it := items[idx]
+				next++
+				isNew, articleID, published, err := saveItem(ctx, tx, feedID, it, now)
+				if err != nil {
+					return err
+				}
+				if !isNew {
+					continue
+				}
+				res.New++
+				if !pushable(it) || (opt.MaxAge > 0 && published.Before(now.Add(-opt.MaxAge))) {
+					continue
+				}
+				if allowed != nil && !allowed[idx] {
+					res.Withheld++
+					continue
+				}
+				n, err := enqueueSection(ctx, tx, articleID, section, now)
+				if err != nil {
+					return err
+				}
+				res.Enqueued += n
+				if n, err = enqueueFollows(ctx, tx, follows, articleID, it, now); err != nil {
+					return err
+				}
+				res.Enqueued += n
+			}
+			if next < len(order) {
+				return nil
+			}
+			r, err := tx.ExecContext(ctx, `
+				UPDATE feeds SET polled_at = coalesce(polled_at, ?), last_success_at = ?, last_error = '',
+					failures = 0, next_attempt_at = NULL,
+					etag = ?, last_modified = ?, title = CASE WHEN ? = '' THEN title ELSE ? END
+				WHERE id = ?`,
+				now.UnixMilli(), now.UnixMilli(), opt.ETag, opt.LastModified, opt.Title, opt.Title, feedID)
+			if err != nil {
+				return fmt.Errorf("storage: record poll of feed %d: %w", feedID, err)
+			}
+			if n, _ := r.RowsAffected(); n == 0 {
+				return ErrNotFound // deleted while its items were written
+			}
+			return nil
+		})
+		if err != nil {
+			return SaveResult{}, err
+		}
+		res.Batches++
+		res.LongestBatch = max(res.LongestBatch, took)
+		if next >= len(order) {
+			return res, nil
+		}
+	}
+}
+
+// newestNew returns the indexes of the max items, among those new to the
+// feed and pushable, that were published last (in the feed's order when
+// the times are equal). It only reads, without the write lock.
+func (s *Store) newestNew(ctx context.Context, feedID int64, items []Item, max int, now time.Time, pushable func(Item) bool) (map[int]bool, error) {
+	var fresh []int
+	for i, it := range items {
+		if !pushable(it) {
+			continue
+		}
+		_, known, err := knownToFeed(ctx, s.db, feedID, it)
+		if err != nil {
+			return nil, err
+		}
+		if !known {
+			fresh = append(fresh, i)
+		}
+	}
+	sort.SliceStable(fresh, func(a, b int) bool {
+		return effectivePublished(items[fresh[a]], now).After(effectivePublished(items[fresh[b]], now))
+	})
+	allowed := make(map[int]bool, max)
+	for _, i := range fresh[:min(len(fresh), max)] {
+		allowed[i] = true
+	}
+	return allowed, nil
+}
+
+// effectivePublished is the time an item is stored as published: its own,
+// unless it has none or one in the future.
+func effectivePublished(it Item, now time.Time) time.Time {
+	p := it.Published.UTC()
+	if p.IsZero() || p.After(now.Add(time.Hour)) {
+		return now
+	}
+	return p
 }
 
 // itemIdentity is what the feed calls the item: its guid, else its canonical
@@ -116,24 +216,85 @@ func itemIdentity(it Item) string {
 	}
 }
 
-// saveItem stores one item and reports whether the feed carried it for the
-// first time, the article it belongs to and that article's publication time.
-func saveItem(ctx context.Context, tx *sql.Tx, feedID int64, it Item, now time.Time) (bool, int64, time.Time, error) {
-	guid := itemIdentity(it)
-	var existing int64
-	err := tx.QueryRowContext(ctx, `SELECT article_id FROM feed_items WHERE feed_id = ? AND guid = ?`, feedID, guid).Scan(&existing)
+// linkKey is the host and path of a link, the host lower-cased, without
+// scheme, query or fragment: what stays when a feed rotates tracking
+// parameters. "" when the link has no host.
+func linkKey(link string) string {
+	u, err := neturl.Parse(strings.TrimSpace(link))
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	return strings.TrimSuffix(strings.ToLower(u.Hostname()), ".") + u.EscapedPath()
+}
+
+// querier is what reads need: a *sql.DB or a *sql.Tx.
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// knownToFeed finds the article the feed already carries as it: by its
+// identity, by its canonical link, or by its link's host and path with the
+// same folded title. It also reports whether it matched by its identity,
+// in which case there is nothing to record.
+func knownToFeed(ctx context.Context, q querier, feedID int64, it Item) (articleID int64, known bool, err error) {
+	articleID, known, _, err = lookupKnown(ctx, q, feedID, it)
+	return articleID, known, err
+}
+
+func lookupKnown(ctx context.Context, q querier, feedID int64, it Item) (articleID int64, known, byIdentity bool, err error) {
+	err = q.QueryRowContext(ctx, `SELECT article_id FROM feed_items WHERE feed_id = ? AND guid = ?`, feedID, itemIdentity(it)).Scan(&articleID)
 	if err == nil {
-		return false, existing, time.Time{}, nil
+		return articleID, true, true, nil
 	}
 	if !isNoRows(err) {
-		return false, 0, time.Time{}, fmt.Errorf("storage: look up item: %w", err)
+		return 0, false, false, fmt.Errorf("storage: look up item: %w", err)
 	}
-	published := it.Published.UTC()
-	if published.IsZero() || published.After(now.Add(time.Hour)) {
-		// No date, or one in the future (a feed's clock or zone is off): the
-		// moment we first saw it is the honest publication time.
-		published = now
+	if it.Canonical != "" {
+		err = q.QueryRowContext(ctx, `SELECT fi.article_id FROM articles a JOIN feed_items fi ON fi.article_id = a.id AND fi.feed_id = ?
+			WHERE a.canonical = ? LIMIT 1`, feedID, it.Canonical).Scan(&articleID)
+		if err == nil {
+			return articleID, true, false, nil
+		}
+		if !isNoRows(err) {
+			return 0, false, false, fmt.Errorf("storage: look up item by link: %w", err)
+		}
 	}
+	lk, tk := linkKey(it.Link), FoldedWords(it.Title)
+	if lk == "" || tk == "" {
+		return 0, false, false, nil
+	}
+	err = q.QueryRowContext(ctx, `SELECT article_id FROM feed_items WHERE feed_id = ? AND link_key = ? AND title_key = ? LIMIT 1`,
+		feedID, lk, tk).Scan(&articleID)
+	if err == nil {
+		return articleID, true, false, nil
+	}
+	if !isNoRows(err) {
+		return 0, false, false, fmt.Errorf("storage: look up item by title: %w", err)
+	}
+	return 0, false, false, nil
+}
+
+// saveItem stores one item and reports whether the feed carried it for the
+// first time, the article it belongs to and that article's publication time.
+// An item the feed carried under another guid is recorded under the new one
+// too, and is not new.
+func saveItem(ctx context.Context, tx *sql.Tx, feedID int64, it Item, now time.Time) (bool, int64, time.Time, error) {
+	guid := itemIdentity(it)
+	lk, tk := nullIfEmpty(linkKey(it.Link)), nullIfEmpty(FoldedWords(it.Title))
+	existing, known, byIdentity, err := lookupKnown(ctx, tx, feedID, it)
+	if err != nil {
+		return false, 0, time.Time{}, err
+	}
+	if known {
+		if !byIdentity {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO feed_items(feed_id, guid, article_id, seen_at, link_key, title_key)
+				VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, feedID, guid, existing, now.UnixMilli(), lk, tk); err != nil {
+				return false, 0, time.Time{}, fmt.Errorf("storage: insert feed item: %w", err)
+			}
+		}
+		return false, existing, time.Time{}, nil
+	}
+	published := effectivePublished(it, now)
 	var canonical any
 	if it.Canonical != "" {
 		canonical = it.Canonical
@@ -163,11 +324,18 @@ func saveItem(ctx context.Context, tx *sql.Tx, feedID int64, it Item, now time.T
 			return false, 0, time.Time{}, fmt.Errorf("storage: index article: %w", err)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO feed_items(feed_id, guid, article_id, seen_at) VALUES (?, ?, ?, ?)`,
-		feedID, guid, articleID, now.UnixMilli()); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO feed_items(feed_id, guid, article_id, seen_at, link_key, title_key) VALUES (?, ?, ?, ?, ?, ?)`,
+		feedID, guid, articleID, now.UnixMilli(), lk, tk); err != nil {
 		return false, 0, time.Time{}, fmt.Errorf("storage: insert feed item: %w", err)
 	}
 	return true, articleID, published, nil
+}
+
+func nullIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }
 
 // enqueueSection queues the article for every active chat subscribed to the
@@ -276,16 +444,15 @@ func (s *Store) Search(ctx context.Context, input, section string, limit, offset
 }
 
 // NewToFeed reports, for each item, whether the feed has not carried it
-// before (by the same identity SaveItems uses): what a poll would store as new.
+// before (by the identities SaveItems uses): what a poll would store as new.
 func (s *Store) NewToFeed(ctx context.Context, feedID int64, items []Item) ([]bool, error) {
 	out := make([]bool, len(items))
 	for i, it := range items {
-		var n int
-		err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM feed_items WHERE feed_id = ? AND guid = ?`, feedID, itemIdentity(it)).Scan(&n)
+		_, known, err := knownToFeed(ctx, s.db, feedID, it)
 		if err != nil {
-			return nil, fmt.Errorf("storage: look up item: %w", err)
+			return nil, err
 		}
-		out[i] = n == 0
+		out[i] = !known
 	}
 	return out, nil
 }

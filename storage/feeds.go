@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	neturl "net/url"
+	"strings"
 	"time"
 )
 
@@ -59,8 +61,11 @@ func (s *Store) FindSection(ctx context.Context, input string) (Section, error) 
 }
 
 // AddFeed adds a feed or updates the section and schedule of the feed with
-// the same URL, and returns it. ErrUnknownSection if section does not exist.
+// the same URL, and returns it. The URL is stored in its normal form (see
+// NormalizeFeedURL), so that spellings of one URL are one feed.
+// ErrUnknownSection if section does not exist.
 func (s *Store) AddFeed(ctx context.Context, url, section, schedule string) (Feed, error) {
+	url = NormalizeFeedURL(url)
 	var n int
 	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM sections WHERE key = ?`, section).Scan(&n); err != nil {
 		return Feed{}, fmt.Errorf("storage: check section: %w", err)
@@ -80,14 +85,17 @@ func (s *Store) AddFeed(ctx context.Context, url, section, schedule string) (Fee
 
 const feedColumns = `f.id, f.url, f.section, f.schedule, f.title, f.etag, f.last_modified,
 	f.polled_at, f.last_success_at, f.last_error, f.last_error_at,
-	(SELECT count(*) FROM feed_items fi WHERE fi.feed_id = f.id), f.full_text`
+	(SELECT count(*) FROM feed_items fi WHERE fi.feed_id = f.id), f.full_text,
+	f.failures, f.next_attempt_at, f.paused`
 
 func scanFeed(row interface{ Scan(...any) error }) (Feed, error) {
 	var f Feed
-	var polled, success, errAt sql.NullInt64
+	var polled, success, errAt, next sql.NullInt64
 	err := row.Scan(&f.ID, &f.URL, &f.Section, &f.Schedule, &f.Title, &f.ETag, &f.LastModified,
-		&polled, &success, &f.LastError, &errAt, &f.Articles, &f.FullText)
+		&polled, &success, &f.LastError, &errAt, &f.Articles, &f.FullText,
+		&f.Failures, &next, &f.Paused)
 	f.PolledAt, f.LastSuccess, f.LastErrorAt = fromMS(polled), fromMS(success), fromMS(errAt)
+	f.NextAttempt = fromMS(next)
 	return f, err
 }
 
@@ -124,8 +132,10 @@ func (s *Store) Feed(ctx context.Context, id int64) (Feed, error) {
 	return f, nil
 }
 
-// FeedByURL returns the feed with exactly this URL, or ErrNotFound.
+// FeedByURL returns the feed with this URL, in any spelling that
+// NormalizeFeedURL makes the same, or ErrNotFound.
 func (s *Store) FeedByURL(ctx context.Context, url string) (Feed, error) {
+	url = NormalizeFeedURL(url)
 	f, err := scanFeed(s.db.QueryRowContext(ctx, `SELECT `+feedColumns+` FROM feeds f WHERE f.url = ?`, url))
 	if isNoRows(err) {
 		return Feed{}, ErrNotFound
@@ -149,22 +159,55 @@ func (s *Store) DeleteFeed(ctx context.Context, id int64) error {
 	return nil
 }
 
-// RecordFetchError records a failed fetch or parse on the feed.
+// RecordFetchError records a failed fetch or parse on the feed, counting it
+// as one more consecutive failure, with no backoff.
 func (s *Store) RecordFetchError(ctx context.Context, feedID int64, at time.Time, msg string) error {
-	if msg == "" {
-		msg = "unknown error"
+	return s.RecordFeedFailure(ctx, feedID, FeedFailure{At: at, Error: msg})
+}
+
+// FeedFailure is a failed poll as the poller judged it.
+type FeedFailure struct {
+	At          time.Time
+	Error       string
+	NextAttempt time.Time // no poll before this; zero = on schedule
+	Pause       bool      // stop polling the feed until ResumeFeed
+}
+
+// RecordFeedFailure records a failed poll: its error, one more consecutive
+// failure, when to try again and whether the feed is now paused.
+// ErrNotFound if there is no such feed.
+func (s *Store) RecordFeedFailure(ctx context.Context, feedID int64, f FeedFailure) error {
+	if f.Error == "" {
+		f.Error = "unknown error"
 	}
-	_, err := s.exec(ctx, `UPDATE feeds SET last_error = ?, last_error_at = ? WHERE id = ?`,
-		msg, at.UnixMilli(), feedID)
+	res, err := s.exec(ctx, `UPDATE feeds SET last_error = ?, last_error_at = ?, failures = failures + 1,
+		next_attempt_at = ?, paused = paused OR ? WHERE id = ?`,
+		f.Error, f.At.UnixMilli(), ms(f.NextAttempt), f.Pause, feedID)
 	if err != nil {
 		return fmt.Errorf("storage: record error on feed %d: %w", feedID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
 	}
 	return nil
 }
 
+// ResumeFeed un-pauses a feed, forgets its failures and backoff, and
+// returns it. ErrNotFound if there is no such feed.
+func (s *Store) ResumeFeed(ctx context.Context, id int64) (Feed, error) {
+	res, err := s.exec(ctx, `UPDATE feeds SET paused = 0, failures = 0, next_attempt_at = NULL WHERE id = ?`, id)
+	if err != nil {
+		return Feed{}, fmt.Errorf("storage: resume feed %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return Feed{}, ErrNotFound
+	}
+	return s.Feed(ctx, id)
+}
+
 // RecordNotModified records a 304 answer as a successful poll.
 func (s *Store) RecordNotModified(ctx context.Context, feedID int64, at time.Time) error {
-	_, err := s.exec(ctx, `UPDATE feeds SET last_success_at = ?, last_error = '' WHERE id = ?`,
+	_, err := s.exec(ctx, `UPDATE feeds SET last_success_at = ?, last_error = '', failures = 0, next_attempt_at = NULL WHERE id = ?`,
 		at.UnixMilli(), feedID)
 	if err != nil {
 		return fmt.Errorf("storage: record 304 on feed %d: %w", feedID, err)
@@ -183,4 +226,46 @@ func (s *Store) SetFeedFullText(ctx context.Context, id int64, fullText bool) er
 		return ErrNotFound
 	}
 	return nil
+}
+
+// NormalizeFeedURL returns the form a feed URL is stored in, so that
+// spellings of one URL are one feed: scheme and host lower-cased, the
+// default port, a trailing dot of the host, the fragment, an empty query's
+// "?" and repeated slashes in the path dropped; an empty path is "/". The
+// query is kept as it is: for a feed it may choose the content. An input
+// that is not an absolute http(s) URL is returned trimmed.
+func NormalizeFeedURL(raw string) string {
+	s := strings.TrimSpace(raw)
+	u, err := neturl.Parse(s)
+	if err != nil || u.Host == "" {
+		return s
+	}
+	u.Scheme = strings.ToLower(u.Scheme)
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return s
+	}
+	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+	port := u.Port()
+	if (u.Scheme == "http" && port == "80") || (u.Scheme == "https" && port == "443") {
+		port = ""
+	}
+	if strings.Contains(host, ":") { // IPv6 literal
+		host = "[" + host + "]"
+	}
+	if port != "" {
+		host += ":" + port
+	}
+	u.Host = host
+	u.Fragment, u.RawFragment = "", ""
+	u.ForceQuery = false
+	if strings.Contains(u.Path, "//") {
+		for strings.Contains(u.Path, "//") {
+			u.Path = strings.ReplaceAll(u.Path, "//", "/")
+		}
+		u.RawPath = ""
+	}
+	if u.Path == "" {
+		u.Path, u.RawPath = "/", ""
+	}
+	return u.String()
 }

@@ -55,8 +55,11 @@ type Feed struct {
 	LastSuccess  time.Time
 	LastError    string
 	LastErrorAt  time.Time
-	Articles     int  // number of articles seen in this feed
-	FullText     bool // fetch each article's page for its text
+	Articles     int       // number of articles seen in this feed
+	FullText     bool      // fetch each article's page for its text
+	Failures     int       // consecutive failed polls; 0 after a success
+	NextAttempt  time.Time // no poll before this (backoff, Retry-After); zero = on schedule
+	Paused       bool      // not polled until resumed, after too many failures
 }
 
 // Item is one entry of a parsed feed, ready to be stored.
