@@ -123,12 +123,25 @@ func newHostileFeeds() *hostileFeeds {
 	f.WriteString(`<?xml version="1.0"?><rss version="2.0"><channel><title>Lũ tin</title>`)
 	now := time.Now().UTC()
 	for i := range 5000 {
-		fmt.Fprintf(&f, `<item><title>Tin lũ số %d [flood-%d]</title><link>https://flood.example.vn/%d</link><pubDate>%s</pubDate></item>`,
+		fmt.Fprintf(&f, `<item><title>Tin lũ số %d [flood-%d]</title><link>https://flood.example.vn/FEED/%d</link><pubDate>%s</pubDate></item>`,
 			i, i, i, now.Add(-time.Duration(i)*time.Second).Format(time.RFC1123Z))
 	}
 	f.WriteString(`</channel></rss>`)
 	h.flood = f.Bytes()
 	return h
+}
+
+// flooded counts the flood feeds polled more than once (which flooded).
+func (h *hostileFeeds) flooded() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for path, polls := range h.polls {
+		if strings.HasPrefix(path, "/flood/") && polls > 1 {
+			n++
+		}
+	}
+	return n
 }
 
 // hostileKinds are the paths hostileFeeds serves.
@@ -167,7 +180,7 @@ func (h *hostileFeeds) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			w.Write([]byte(`<?xml version="1.0"?><rss version="2.0"><channel><title>Lũ tin</title></channel></rss>`))
 			return
 		}
-		w.Write(h.flood)
+		w.Write(bytes.ReplaceAll(h.flood, []byte("FEED"), []byte(strings.Trim(r.URL.Path, "/"))))
 	case "rotating":
 		// The same five stories under new GUIDs and tracking parameters on
 		// every poll.
@@ -343,16 +356,17 @@ sections:
 	}
 	<-ctx.Done()
 	wg.Wait()
+	floodedBefore := hf.flooded()
 
 	// Drain: the outbox empties once the faults stop.
 	tg.SetFault(nil)
+	outbox, err := storage.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer outbox.Close()
 	waitFor(t, "an empty outbox", 90*time.Second, func() bool {
-		s, err := storage.Open(context.Background(), db)
-		if err != nil {
-			return false
-		}
-		defer s.Close()
-		n, err := s.PendingCount(context.Background())
+		n, err := outbox.PendingCount(context.Background())
 		return err == nil && n == 0
 	})
 
@@ -401,6 +415,10 @@ sections:
 	}
 	if n := strings.Count(hostileText, "[flood-"); n > 50*hostile/len(hostileKinds) {
 		t.Errorf("%d flood items were pushed, want at most 50 per flooding feed", n)
+	}
+	// Told once per flood: a flood feed floods at its second poll.
+	if n, after := strings.Count(byChat[adminChat], "bài mới trong một lần lấy"), hf.flooded(); n < floodedBefore || n > after || n == 0 {
+		t.Errorf("the admin was told of %d floods; %d to %d feeds flooded", n, floodedBefore, after)
 	}
 	hf.mu.Lock()
 	hits := map[string]int{}
