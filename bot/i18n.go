@@ -131,6 +131,12 @@ var texts = map[string][2]string{
 	"follows_head":        {"<b>Cụm từ bạn theo dõi</b>", "<b>Phrases you follow</b>"},
 	"read_more":           {"Đọc bài", "Read"},
 	"all":                 {"tất cả chuyên mục", "every section"},
+
+	// Delivery under a full disk (dispatcher, /stats).
+	"db_unwritable": {"⚠️ newsbot không ghi được cơ sở dữ liệu (%s). Tạm ngừng gửi tin; sẽ tiếp tục khi ghi được.",
+		"⚠️ newsbot cannot write its database (%s). Sending is paused and resumes once it can."},
+	"db_writable":      {"✅ newsbot đã ghi lại được cơ sở dữ liệu, tiếp tục gửi tin.", "✅ newsbot can write its database again; sending resumes."},
+	"stats_unwritable": {"⚠️ Không ghi được cơ sở dữ liệu từ %s: %s", "⚠️ Cannot write the database since %s: %s"},
 }
 
 // tr returns the text for key in language lg ("vi" or "en"), formatted with args.
