@@ -238,10 +238,6 @@ func (d *Dispatcher) runOnce(ctx context.Context) time.Duration {
 		sent := 0
 		soonest := d.opts.PollInterval
 		for _, del := range due {
-			if d.holding(del.ID) {
-				// An outcome is waiting to be written: send nothing more.
-				break
-			}
 			if wait := d.chatWait(del.Chat); wait > 0 {
 				soonest = min(soonest, wait)
 				continue
@@ -250,6 +246,12 @@ func (d *Dispatcher) runOnce(ctx context.Context) time.Duration {
 				break
 			}
 			sem <- struct{}{}
+			// Asked once a worker is free: the send before may just have
+			// failed to record.
+			if d.holding(del.ID) {
+				<-sem
+				break
+			}
 			wg.Add(1)
 			sent++
 			go func() {
