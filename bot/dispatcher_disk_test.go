@@ -20,8 +20,8 @@ type logCounter struct {
 }
 
 func (c *logCounter) Enabled(context.Context, slog.Level) bool { return true }
-func (c *logCounter) WithAttrs([]slog.Attr) slog.Handler        { return c }
-func (c *logCounter) WithGroup(string) slog.Handler             { return c }
+func (c *logCounter) WithAttrs([]slog.Attr) slog.Handler       { return c }
+func (c *logCounter) WithGroup(string) slog.Handler            { return c }
 func (c *logCounter) Handle(_ context.Context, r slog.Record) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
