@@ -100,6 +100,9 @@ type DeliveryConfig struct {
 	GroupInterval time.Duration `yaml:"group_interval"`
 	MaxAttempts   int           `yaml:"max_attempts"`
 	Workers       int           `yaml:"workers"`
+	// MaxAge is how long an alert failing for reasons not its own (the
+	// platform down) is retried before it is given up.
+	MaxAge time.Duration `yaml:"max_age"`
 }
 
 // SummaryConfig is the summary: block: the budget of an alert's summary.
@@ -129,7 +132,7 @@ func defaultConfig() Config {
 		Zalo:     ZaloConfig{APIURL: zalo.DefaultAPIURL, RatePerSecond: 10},
 		Poll:     PollConfig{Schedule: "@every 5m", Workers: 4, Timeout: 30 * time.Second, MaxAge: 48 * time.Hour},
 		Summary:  SummaryConfig{MaxChars: 400, MaxSentences: 3},
-		Delivery: DeliveryConfig{RatePerSecond: 25, ChatInterval: time.Second, GroupInterval: 3 * time.Second, MaxAttempts: 8, Workers: 4},
+		Delivery: DeliveryConfig{RatePerSecond: 25, ChatInterval: time.Second, GroupInterval: 3 * time.Second, MaxAttempts: 8, Workers: 4, MaxAge: 24 * time.Hour},
 	}
 }
 
@@ -238,6 +241,9 @@ func (c Config) Validate() []string {
 	}
 	if c.Delivery.Workers < 1 || c.Delivery.Workers > 64 {
 		bad("delivery.workers", "must be between 1 and 64")
+	}
+	if c.Delivery.MaxAge <= 0 {
+		bad("delivery.max_age", "must be positive, e.g. 24h")
 	}
 	if c.Summary.MaxChars < 80 || c.Summary.MaxChars > 1000 {
 		bad("summary.max_chars", "must be between 80 and 1000, got %d", c.Summary.MaxChars)
@@ -393,11 +399,16 @@ func serve(ctx context.Context, cfg Config, consoleMode bool, consoleLang string
 	scheduler := feeds.NewScheduler(poller, feeds.SchedulerOptions{DefaultSchedule: cfg.Poll.Schedule, Workers: cfg.Poll.Workers, Log: log})
 
 	admins := map[string]bool{"console:" + console.UserID: true}
+	// The admins' private chats, where the dispatcher tells them it cannot
+	// write the database: a private chat's id is its user's.
+	adminChats := []storage.ChatRef{{Platform: "console", ID: console.UserID}}
 	for _, id := range cfg.Telegram.Admins {
 		admins["telegram:"+strconv.FormatInt(id, 10)] = true
+		adminChats = append(adminChats, storage.ChatRef{Platform: "telegram", ID: strconv.FormatInt(id, 10)})
 	}
 	for _, id := range cfg.Zalo.Admins {
 		admins["zalo:"+id] = true
+		adminChats = append(adminChats, storage.ChatRef{Platform: "zalo", ID: id})
 	}
 
 	platforms := map[string]bot.Platform{}
@@ -444,6 +455,7 @@ func serve(ctx context.Context, cfg Config, consoleMode bool, consoleLang string
 		RatePerSecond: cfg.Delivery.RatePerSecond, ChatInterval: cfg.Delivery.ChatInterval,
 		GroupInterval: cfg.Delivery.GroupInterval, MaxAttempts: cfg.Delivery.MaxAttempts, Workers: cfg.Delivery.Workers,
 		PlatformRates: map[string]float64{"zalo": cfg.Zalo.RatePerSecond},
+		MaxAge:        cfg.Delivery.MaxAge, Admins: adminChats,
 	})
 	core := bot.New(bot.Options{Store: store, Feeds: feedAdmin{scheduler, store}, Admins: admins, Log: log, Wake: dispatcher.Wake})
 	scheduler.OnSaved(func(res storage.SaveResult) {
