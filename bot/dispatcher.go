@@ -561,7 +561,9 @@ func (d *Dispatcher) recordHeld(ctx context.Context, force bool) (time.Duration,
 	var err error
 	for len(left) > 0 {
 		o := left[0]
-		if err = o.write(ctx); err != nil && (len(o.sent) > 0 || storage.IsUnwritable(err)) {
+		// Kept when the disk still refuses, when it went out (it must not
+		// go again), or when the dispatcher is stopping (lastRecord tries).
+		if err = o.write(ctx); err != nil && (len(o.sent) > 0 || storage.IsUnwritable(err) || ctx.Err() != nil) {
 			break
 		}
 		if err != nil {

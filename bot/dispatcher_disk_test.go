@@ -137,3 +137,37 @@ func TestDispatcherFullDisk(t *testing.T) {
 		t.Errorf("the admin got %d messages, want the two notices only", n)
 	}
 }
+
+// TestDispatcherRecordsHeldOutcomesWhenStopping: a send the database could
+// not record is written on the way out, if the database takes it by then,
+// so a restart does not send it again.
+func TestDispatcherRecordsHeldOutcomesWhenStopping(t *testing.T) {
+	e := newDeliveryEnv(t)
+	ctx := context.Background()
+	chat := e.chats(1301, 1, "private")[0]
+	e.publish(1)
+	if err := e.store.RefuseWrites(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	logs := &logCounter{counts: map[string]int{}}
+	d := bot.NewDispatcher(bot.DispatcherOptions{Store: e.store, Platforms: map[string]bot.Platform{"telegram": e.tga},
+		RatePerSecond: 1000, ChatInterval: time.Millisecond, PollInterval: 20 * time.Millisecond,
+		RecordRetry: time.Hour, Log: slog.New(logs)})
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { d.Run(runCtx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	waitUntil(t, "the send was held", func() bool {
+		return logs.count("bot: cannot record delivery outcome; holding it and pausing sends") == 1
+	})
+	if err := e.store.RefuseWrites(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	// The next try is an hour away; stopping writes it now.
+	cancel()
+	<-done
+	if st := e.states(chat); st[0].State != storage.StateSent || len(sentTo(e.tg.Sent(), 1301)) != 1 {
+		t.Fatalf("after stopping: %+v, %d messages", st, len(sentTo(e.tg.Sent(), 1301)))
+	}
+}
