@@ -32,16 +32,15 @@ func (c *stepClock) Advance(d time.Duration) {
 }
 
 // outage makes the fake Bot API fail every send while the clock is before
-// end, by turns with 502, 503, a dropped connection, 500 and a timeout, and
-// notes the (simulated) time of every send.
+// end, with each of faults by turns, and notes the (simulated) time of
+// every send.
 type outage struct {
 	mu     sync.Mutex
 	failed []time.Time // sends refused by the outage
 	served []time.Time // sends answered normally
 }
 
-func (o *outage) install(tg *telegramtest.Server, clock *stepClock, end time.Time) {
-	faults := []telegramtest.Fault{{Code: 502}, {Code: 503}, {Drop: true}, {Code: 500}, {Delay: 2 * time.Second}}
+func (o *outage) install(tg *telegramtest.Server, clock *stepClock, end time.Time, faults ...telegramtest.Fault) {
 	tg.SetFault(func(method string, _ url.Values) *telegramtest.Fault {
 		if method != "sendMessage" && method != "sendPhoto" {
 			return nil
@@ -96,9 +95,12 @@ func TestDispatcherRidesOutAnOutage(t *testing.T) {
 	start := clock.Now()
 	end := start.Add(30 * time.Minute)
 	var o outage
-	o.install(e.tg, clock, end)
+	// The send timeout is far above a loopback answer, even on a busy
+	// machine, so that only the fault's delay times out.
+	o.install(e.tg, clock, end, telegramtest.Fault{Code: 502}, telegramtest.Fault{Code: 503}, telegramtest.Fault{Drop: true},
+		telegramtest.Fault{Code: 500}, telegramtest.Fault{Delay: 5 * time.Second})
 	titles := e.publish(1)
-	d := e.dispatch(bot.DispatcherOptions{Now: clock.Now, RetryBase: 2 * time.Second, MaxAttempts: 8, SendTimeout: 100 * time.Millisecond})
+	d := e.dispatch(bot.DispatcherOptions{Now: clock.Now, RetryBase: 2 * time.Second, MaxAttempts: 8, SendTimeout: 700 * time.Millisecond})
 
 	const step = 15 * time.Second
 	advance(t, e, d, clock, step, end.Add(10*time.Minute), func() bool { return e.states(chat)[0].State != storage.StatePending })
@@ -137,9 +139,9 @@ func TestDispatcherExpiresAfterMaxAge(t *testing.T) {
 	clock := &stepClock{now: time.Now()}
 	start := clock.Now()
 	var o outage
-	o.install(e.tg, clock, start.Add(100*time.Hour))
+	o.install(e.tg, clock, start.Add(100*time.Hour), telegramtest.Fault{Code: 502}, telegramtest.Fault{Drop: true})
 	e.publish(1)
-	d := e.dispatch(bot.DispatcherOptions{Now: clock.Now, RetryBase: 2 * time.Second, MaxAge: time.Hour, SendTimeout: 100 * time.Millisecond})
+	d := e.dispatch(bot.DispatcherOptions{Now: clock.Now, RetryBase: 2 * time.Second, MaxAge: time.Hour})
 
 	const step = time.Minute
 	advance(t, e, d, clock, step, start.Add(2*time.Hour), func() bool { return e.states(chat)[0].State != storage.StatePending })
