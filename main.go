@@ -103,6 +103,9 @@ type DeliveryConfig struct {
 	GroupInterval time.Duration `yaml:"group_interval"`
 	MaxAttempts   int           `yaml:"max_attempts"`
 	Workers       int           `yaml:"workers"`
+	// MaxAge is how long an alert failing for reasons not its own (the
+	// platform down) is retried before it is given up.
+	MaxAge time.Duration `yaml:"max_age"`
 }
 
 // SummaryConfig is the summary: block: the budget of an alert's summary.
@@ -140,7 +143,7 @@ func defaultConfig() Config {
 		Poll: PollConfig{Schedule: "@every 5m", Workers: 4, Timeout: 30 * time.Second, MaxAge: 48 * time.Hour,
 			MaxNewPerPoll: feeds.DefaultMaxNewPerPoll, MaxFailures: feeds.DefaultMaxFailures},
 		Summary:  SummaryConfig{MaxChars: 400, MaxSentences: 3},
-		Delivery: DeliveryConfig{RatePerSecond: 25, ChatInterval: time.Second, GroupInterval: 3 * time.Second, MaxAttempts: 8, Workers: 4},
+		Delivery: DeliveryConfig{RatePerSecond: 25, ChatInterval: time.Second, GroupInterval: 3 * time.Second, MaxAttempts: 8, Workers: 4, MaxAge: 24 * time.Hour},
 		Commands: CommandsConfig{Workers: bot.DefaultWorkers, Timeout: bot.DefaultTimeout, PerMinute: bot.DefaultPerMinute},
 	}
 }
@@ -256,6 +259,9 @@ func (c Config) Validate() []string {
 	}
 	if c.Delivery.Workers < 1 || c.Delivery.Workers > 64 {
 		bad("delivery.workers", "must be between 1 and 64")
+	}
+	if c.Delivery.MaxAge <= 0 {
+		bad("delivery.max_age", "must be positive, e.g. 24h")
 	}
 	if c.Commands.Workers < 1 || c.Commands.Workers > 256 {
 		bad("commands.workers", "must be between 1 and 256, got %d", c.Commands.Workers)
@@ -452,14 +458,20 @@ func serve(ctx context.Context, cfg Config, opts runOptions, stdin io.Reader, st
 	scheduler := feeds.NewScheduler(poller, feeds.SchedulerOptions{DefaultSchedule: cfg.Poll.Schedule, Workers: cfg.Poll.Workers, Log: log})
 
 	admins := map[string]bool{}
+	// The admins' private chats, where the dispatcher tells them it cannot
+	// write the database: a private chat's id is its user's.
+	var adminChats []storage.ChatRef
 	if opts.console {
 		admins["console:"+console.UserID] = true
+		adminChats = append(adminChats, storage.ChatRef{Platform: "console", ID: console.UserID})
 	}
 	for _, id := range cfg.Telegram.Admins {
 		admins["telegram:"+strconv.FormatInt(id, 10)] = true
+		adminChats = append(adminChats, storage.ChatRef{Platform: "telegram", ID: strconv.FormatInt(id, 10)})
 	}
 	for _, id := range cfg.Zalo.Admins {
 		admins["zalo:"+id] = true
+		adminChats = append(adminChats, storage.ChatRef{Platform: "zalo", ID: id})
 	}
 
 	// A platform connects inside its own Run, retrying while it cannot, so
@@ -509,6 +521,7 @@ func serve(ctx context.Context, cfg Config, opts runOptions, stdin io.Reader, st
 		RatePerSecond: cfg.Delivery.RatePerSecond, ChatInterval: cfg.Delivery.ChatInterval,
 		GroupInterval: cfg.Delivery.GroupInterval, MaxAttempts: cfg.Delivery.MaxAttempts, Workers: cfg.Delivery.Workers,
 		PlatformRates: map[string]float64{"zalo": cfg.Zalo.RatePerSecond},
+		MaxAge:        cfg.Delivery.MaxAge, Admins: adminChats,
 	})
 	core := bot.New(bot.Options{Store: store, Feeds: feedAdmin{scheduler, store}, Admins: admins, Log: log, Wake: dispatcher.Wake})
 	poller.Notify = func(ctx context.Context, n feeds.Notice) {

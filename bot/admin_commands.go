@@ -198,16 +198,27 @@ func (b *Bot) channels(ctx context.Context, r *request) error {
 	return nil
 }
 
+// stats answers /stats. It only reads, so it answers when the database
+// cannot be written too, and then says so first.
 func (b *Bot) stats(ctx context.Context, r *request) error {
+	lines := []string{r.t("stats_head")}
+	if herr, since := b.store.WriteHealth(); herr != nil {
+		lines = append(lines, r.t("stats_unwritable", b.sinceText(since), Escape(truncate(herr.Error(), 300))))
+	}
 	st, err := b.store.Stats(ctx, time.Now())
 	if err != nil {
-		return err
+		if len(lines) == 1 {
+			return err
+		}
+		// The warning is the news; the counts can wait.
+		b.log.Error("bot: stats", "err", err)
+		r.reply(ctx, strings.Join(lines, "\n"))
+		return nil
 	}
-	lines := []string{
-		r.t("stats_head"),
+	lines = append(lines,
 		r.t("stats_feeds", st.FeedsOK+st.FeedsFailing+st.FeedsNew, st.FeedsOK, st.FeedsFailing, st.FeedsNew),
 		r.t("stats_articles", st.Articles, st.Articles24h),
-	}
+	)
 	names := make([]string, 0, len(st.Platforms))
 	for name := range st.Platforms {
 		names = append(names, name)
@@ -224,6 +235,16 @@ func (b *Bot) stats(ctx context.Context, r *request) error {
 	lines = append(lines, r.t("stats_queue", st.QueueDepth, oldest))
 	r.reply(ctx, strings.Join(lines, "\n"))
 	return nil
+}
+
+// sinceText shows a moment of the recent past in the bot's zone: the time,
+// with the date when it was not today.
+func (b *Bot) sinceText(t time.Time) string {
+	t, now := t.In(b.loc), time.Now().In(b.loc)
+	if t.YearDay() == now.YearDay() && t.Year() == now.Year() {
+		return t.Format("15:04")
+	}
+	return t.Format("15:04 02/01")
 }
 
 func (b *Bot) broadcast(ctx context.Context, r *request) error {

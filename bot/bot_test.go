@@ -367,7 +367,7 @@ func TestDispatcherOutcomes(t *testing.T) {
 		active    bool   // chat still active
 	}{
 		{"chat gone", ErrChatGone, storage.StateDropped, false},
-		{"refused", &PermanentError{Err: errors.New("bad request")}, storage.StateFailed, true},
+		{"refused", &PermanentError{Err: errors.New("bad request")}, storage.StatePending, true}, // retried until max_attempts
 		{"rate limited", &RetryAfterError{After: time.Hour}, storage.StatePending, true},
 		{"server error", errors.New("502"), storage.StatePending, true},
 	}

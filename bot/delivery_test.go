@@ -194,25 +194,29 @@ func sentTo(all []telegramtest.Sent, chat int64) []telegramtest.Sent {
 }
 
 func TestDispatcherFaults(t *testing.T) {
+	refused := telegramtest.Fault{Code: 400, Description: "Bad Request: message is too long"}
 	tests := []struct {
 		name      string
 		faults    []telegramtest.Fault
 		opts      bot.DispatcherOptions
 		wantState string
 		attempts  int  // of the delivery at the end
+		transient int  // failures that used no attempt
 		delivered bool // the chat got the alert
 		inactive  bool
 	}{
 		{name: "429 then sent", faults: []telegramtest.Fault{{RetryAfter: 1}}, wantState: storage.StateSent, attempts: 1, delivered: true},
-		{name: "5xx twice then sent", faults: []telegramtest.Fault{{Code: 502}, {Code: 500}}, wantState: storage.StateSent, attempts: 3, delivered: true},
+		{name: "5xx twice then sent", faults: []telegramtest.Fault{{Code: 502}, {Code: 500}}, wantState: storage.StateSent, attempts: 1, transient: 2, delivered: true},
 		{name: "timeout then sent", faults: []telegramtest.Fault{{Delay: 2 * time.Second}}, opts: bot.DispatcherOptions{SendTimeout: 200 * time.Millisecond},
-			wantState: storage.StateSent, attempts: 2, delivered: true},
-		{name: "network error then sent", faults: []telegramtest.Fault{{Drop: true}}, wantState: storage.StateSent, attempts: 2, delivered: true},
+			wantState: storage.StateSent, attempts: 1, transient: 1, delivered: true},
+		{name: "network error then sent", faults: []telegramtest.Fault{{Drop: true}}, wantState: storage.StateSent, attempts: 1, transient: 1, delivered: true},
 		{name: "blocked", faults: []telegramtest.Fault{{Code: 403, Description: "Forbidden: bot was blocked by the user"}}, wantState: storage.StateDropped, inactive: true},
 		{name: "chat not found", faults: []telegramtest.Fault{{Code: 400, Description: "Bad Request: chat not found"}}, wantState: storage.StateDropped, inactive: true},
-		{name: "refused", faults: []telegramtest.Fault{{Code: 400, Description: "Bad Request: message is too long"}}, wantState: storage.StateFailed, attempts: 1},
-		{name: "out of attempts", faults: []telegramtest.Fault{{Code: 502}, {Code: 502}, {Code: 502}}, opts: bot.DispatcherOptions{MaxAttempts: 3},
+		{name: "refused once then sent", faults: []telegramtest.Fault{refused}, wantState: storage.StateSent, attempts: 2, delivered: true},
+		{name: "refused until out of attempts", faults: []telegramtest.Fault{refused, refused, refused}, opts: bot.DispatcherOptions{MaxAttempts: 3},
 			wantState: storage.StateFailed, attempts: 3},
+		{name: "5xx never uses up attempts", faults: []telegramtest.Fault{{Code: 502}, {Code: 503}, {Code: 500}, {Code: 502}}, opts: bot.DispatcherOptions{MaxAttempts: 2},
+			wantState: storage.StateSent, attempts: 1, transient: 4, delivered: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -224,8 +228,8 @@ func TestDispatcherFaults(t *testing.T) {
 			e.publish(1)
 			e.dispatch(tc.opts)
 			st := e.waitState(chat, "final state", allIn(tc.wantState))
-			if st[0].Attempts != tc.attempts {
-				t.Errorf("attempts %d, want %d (%+v)", st[0].Attempts, tc.attempts, st[0])
+			if st[0].Attempts != tc.attempts || st[0].TransientFailures != tc.transient {
+				t.Errorf("attempts %d and transient failures %d, want %d and %d (%+v)", st[0].Attempts, st[0].TransientFailures, tc.attempts, tc.transient, st[0])
 			}
 			if got := len(sentTo(e.tg.Sent(), 501)); got != map[bool]int{true: 1}[tc.delivered] {
 				t.Errorf("chat got %d messages, want delivered=%v", got, tc.delivered)

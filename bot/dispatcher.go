@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"sync"
@@ -21,12 +22,23 @@ type DispatcherOptions struct {
 	PlatformRates map[string]float64 // a platform's own rate, over RatePerSecond (zalo: 10)
 	ChatInterval  time.Duration      // least gap between two messages to one private chat; default 1s
 	GroupInterval time.Duration      // least gap to one group or channel; default 3s
-	MaxAttempts   int                // then the delivery is failed; default 8
+	MaxAttempts   int                // refusals of the message (PermanentError) before it is failed; default 8
 	Workers       int                // sends in flight at once; default 4
 	PollInterval  time.Duration      // how often the outbox is checked when idle; default 1s
 	SendTimeout   time.Duration      // longest wait for one send; default 5s
 	RetryBase     time.Duration      // first retry delay after a failure, doubling; default 2s
-	Now           func() time.Time   // the clock digests and quiet hours follow; default time.Now
+	Now           func() time.Time   // the outbox's clock: due times, digests, quiet hours, max age; default time.Now
+	// MaxAge is how long a delivery that keeps failing for reasons not its
+	// own (the platform down, timeouts) is retried before it is failed as
+	// expired; default 24h.
+	MaxAge time.Duration
+	// Admins are told directly, once, when the database refuses to record
+	// what was sent (a full disk) and sending stops, and again when it
+	// resumes: the outbox cannot carry that news.
+	Admins []storage.ChatRef
+	// RecordRetry is the first wait before writing again outcomes the
+	// database refused, doubling to 30s; default 1s.
+	RecordRetry time.Duration
 }
 
 // combineAbove is how many waiting alerts make the dispatcher send one
@@ -37,16 +49,46 @@ const combineAbove = 5
 // the rest follow in the next.
 const maxCombined = 40
 
+// maxTransientWait caps the wait between retries of a send that failed for
+// reasons not its own: an outage ends at some point, and the alert should
+// follow soon after.
+const maxTransientWait = 5 * time.Minute
+
+// maxRecordWait caps the wait between tries to write outcomes the database
+// refused.
+const maxRecordWait = 30 * time.Second
+
 // Dispatcher sends the outbox: it takes due deliveries, renders them for
 // their chat, sends them through the chat's platform within the rate limits
 // and records the outcome. A delivery is marked sent only after the platform
 // accepted it, so a crash repeats at most the send in flight.
+//
+// When the database refuses to record an outcome (a full disk), the outcome
+// is held in memory and written again with backoff; meanwhile nothing new
+// is sent, so a message known to have gone out is never sent again, and the
+// admins are told once.
 type Dispatcher struct {
 	opts     DispatcherOptions
 	wake     chan struct{}
 	mu       sync.Mutex
 	nextChat map[storage.ChatRef]time.Time // earliest next send per chat
 	limits   map[string]*limiter           // per platform
+
+	// Outcomes the database refused, in order, and the deliveries among
+	// them that went out. Bounded: nothing new is sent while any wait.
+	unrecorded []outcome
+	sentHeld   map[int64]bool
+	recordWait time.Duration // the last wait before writing them again
+	recordAt   time.Time     // when to write them again
+	outage     error         // why the database refuses writes, as first seen
+	announced  bool          // the admins were told of this outage
+}
+
+// outcome is what became of a send, to be written to the outbox.
+type outcome struct {
+	what  string  // for logs
+	sent  []int64 // deliveries the platform accepted: never to be sent again
+	write func(ctx context.Context) error
 }
 
 // limiter paces one platform's sends.
@@ -122,11 +164,17 @@ func NewDispatcher(opts DispatcherOptions) *Dispatcher {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.MaxAge <= 0 {
+		opts.MaxAge = 24 * time.Hour
+	}
+	if opts.RecordRetry <= 0 {
+		opts.RecordRetry = time.Second
+	}
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
 	d := &Dispatcher{opts: opts, wake: make(chan struct{}, 1), nextChat: map[storage.ChatRef]time.Time{},
-		limits: map[string]*limiter{}}
+		limits: map[string]*limiter{}, sentHeld: map[int64]bool{}}
 	for name := range opts.Platforms {
 		rate := opts.RatePerSecond
 		if r, ok := opts.PlatformRates[name]; ok && r > 0 {
@@ -146,13 +194,15 @@ func (d *Dispatcher) Wake() {
 }
 
 // Run sends deliveries until ctx is done, then returns nil after the send
-// in flight has finished.
+// in flight has finished and a last try to record outcomes the database
+// refused.
 func (d *Dispatcher) Run(ctx context.Context) error {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
 		select {
 		case <-ctx.Done():
+			d.lastRecord()
 			return nil
 		case <-d.wake:
 		case <-timer.C:
@@ -171,6 +221,9 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 // runOnce sends what is due now and returns how long to wait before looking again.
 func (d *Dispatcher) runOnce(ctx context.Context) time.Duration {
 	for ctx.Err() == nil {
+		if wait, ok := d.recordHeld(ctx, false); !ok {
+			return wait
+		}
 		due, err := d.opts.Store.DueDeliveries(ctx, d.opts.Now(), 200)
 		if err != nil {
 			if ctx.Err() == nil {
@@ -193,6 +246,12 @@ func (d *Dispatcher) runOnce(ctx context.Context) time.Duration {
 				break
 			}
 			sem <- struct{}{}
+			// Asked once a worker is free: the send before may just have
+			// failed to record.
+			if d.holding(del.ID) {
+				<-sem
+				break
+			}
 			wg.Add(1)
 			sent++
 			go func() {
@@ -220,9 +279,9 @@ func (d *Dispatcher) handle(ctx context.Context, del storage.Delivery) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.opts.SendTimeout+2*time.Second)
 	defer cancel()
 	hold := func(until time.Time) {
-		if err := store.PostponeChat(ctx, chat.ChatRef, until); err != nil {
-			d.opts.Log.Error("bot: hold deliveries", "chat", chat.ChatRef.String(), "err", err)
-		}
+		d.record(ctx, outcome{what: "hold deliveries of " + chat.ChatRef.String(), write: func(ctx context.Context) error {
+			return store.PostponeChat(ctx, chat.ChatRef, until)
+		}})
 	}
 	if end := quietEnd(chat, now); !end.IsZero() {
 		hold(end)
@@ -258,7 +317,7 @@ func (d *Dispatcher) sendCombined(ctx context.Context, chat storage.Chat, head s
 	}
 	var alerts []storage.Delivery
 	for _, p := range pending {
-		if p.Article != nil && len(alerts) < maxCombined {
+		if p.Article != nil && len(alerts) < maxCombined && !d.holding(p.ID) {
 			alerts = append(alerts, p)
 		}
 	}
@@ -346,9 +405,10 @@ func (d *Dispatcher) deliver(ctx context.Context, dels []storage.Delivery, msg M
 	p, ok := d.opts.Platforms[chat.Platform]
 	if !ok {
 		// The platform is off in this run; look again later.
-		if err := store.PostponeChat(ctx, chat.ChatRef, time.Now().Add(10*time.Minute)); err != nil {
-			log.Error("bot: reschedule delivery", "err", err)
-		}
+		next := d.opts.Now().Add(10 * time.Minute)
+		d.record(ctx, outcome{what: "reschedule delivery", write: func(ctx context.Context) error {
+			return store.PostponeChat(ctx, chat.ChatRef, next)
+		}})
 		return
 	}
 	sendCtx, cancel := context.WithTimeout(ctx, d.opts.SendTimeout)
@@ -360,51 +420,239 @@ func (d *Dispatcher) deliver(ctx context.Context, dels []storage.Delivery, msg M
 	d.mu.Unlock()
 	var retry *RetryAfterError
 	var migrated *MigratedError
+	var perm *PermanentError
 	switch {
 	case err == nil:
-		err = store.MarkSentMany(ctx, ids, time.Now())
+		at := d.opts.Now()
+		d.record(ctx, outcome{what: "mark sent", sent: ids, write: func(ctx context.Context) error {
+			return store.MarkSentMany(ctx, ids, at)
+		}})
 	case errors.As(err, &retry):
-		next := d.rateLimited(chat.ChatRef, retry)
+		wait := time.Until(d.rateLimited(chat.ChatRef, retry))
+		next := d.opts.Now().Add(wait)
 		log.Warn("bot: rate limited", "retry_after", retry.After)
 		// A 429 is the platform pacing us, not the message failing: it does
 		// not use up an attempt.
+		reason := err.Error()
 		for _, id := range ids {
-			if perr := store.Postpone(ctx, id, next, err.Error()); perr != nil {
-				log.Error("bot: postpone delivery", "err", perr)
-			}
+			d.record(ctx, outcome{what: "postpone delivery", write: func(ctx context.Context) error {
+				return store.Postpone(ctx, id, next, reason)
+			}})
 		}
-		err = nil
 	case errors.Is(err, ErrChatGone):
-		n, derr := store.DeactivateChat(ctx, chat.ChatRef, err.Error())
-		log.Info("bot: chat gone; deactivated", "dropped", n, "reason", err)
-		err = derr
+		reason := err.Error()
+		d.record(ctx, outcome{what: "deactivate chat", write: func(ctx context.Context) error {
+			n, err := store.DeactivateChat(ctx, chat.ChatRef, reason)
+			if err == nil {
+				log.Info("bot: chat gone; deactivated", "dropped", n, "reason", reason)
+			}
+			return err
+		}})
 	case errors.As(err, &migrated):
 		log.Info("bot: chat migrated", "to", migrated.NewID)
-		err = store.MigrateChat(ctx, chat.ChatRef, migrated.NewID)
+		d.record(ctx, outcome{what: "migrate chat", write: func(ctx context.Context) error {
+			return store.MigrateChat(ctx, chat.ChatRef, migrated.NewID)
+		}})
+	case errors.As(err, &perm):
+		for _, del := range dels {
+			d.record(ctx, d.refused(del, err))
+		}
 	default:
 		for _, del := range dels {
-			if ferr := d.failed(ctx, del, err); ferr != nil {
-				log.Error("bot: record failure", "err", ferr)
-			}
+			d.record(ctx, d.transientFailure(del, err))
 		}
-		err = nil
-	}
-	if err != nil {
-		log.Error("bot: record delivery outcome", "err", err)
 	}
 }
 
-// failed records a failed send: retried later with backoff, or failed for
-// good when the platform refused the message or attempts ran out.
-func (d *Dispatcher) failed(ctx context.Context, del storage.Delivery, sendErr error) error {
-	var perm *PermanentError
-	if errors.As(sendErr, &perm) || del.Attempts+1 >= d.opts.MaxAttempts {
+// refused is the outcome of a send the platform refused (a bad request):
+// it uses an attempt, and fails the delivery when attempts run out.
+func (d *Dispatcher) refused(del storage.Delivery, sendErr error) outcome {
+	store, reason := d.opts.Store, sendErr.Error()
+	if del.Attempts+1 >= d.opts.MaxAttempts {
 		d.opts.Log.Warn("bot: delivery failed", "delivery", del.ID, "attempts", del.Attempts+1, "err", sendErr)
-		return d.opts.Store.MarkFailed(ctx, del.ID, sendErr.Error())
+		return outcome{what: "mark failed", write: func(ctx context.Context) error {
+			return store.MarkFailed(ctx, del.ID, reason)
+		}}
 	}
 	wait := backoff(d.opts.RetryBase, del.Attempts)
-	d.opts.Log.Warn("bot: send failed; will retry", "delivery", del.ID, "in", wait, "err", sendErr)
-	return d.opts.Store.MarkRetry(ctx, del.ID, time.Now().Add(wait), sendErr.Error())
+	next := d.opts.Now().Add(wait)
+	d.opts.Log.Warn("bot: send refused; will retry", "delivery", del.ID, "attempts", del.Attempts+1, "in", wait, "err", sendErr)
+	return outcome{what: "reschedule delivery", write: func(ctx context.Context) error {
+		return store.MarkRetry(ctx, del.ID, next, reason)
+	}}
+}
+
+// transientFailure is the outcome of a send that failed for a reason not
+// the message's: the platform down (5xx), a timeout, a lost connection, or
+// any other error an adapter did not call a refusal. It uses no attempt:
+// the delivery waits, backing off up to maxTransientWait, until the outage
+// ends or the delivery is older than MaxAge.
+func (d *Dispatcher) transientFailure(del storage.Delivery, sendErr error) outcome {
+	store, now := d.opts.Store, d.opts.Now()
+	if age := now.Sub(del.Created); age >= d.opts.MaxAge {
+		reason := fmt.Sprintf("expired: not sent within %s of being queued; last error: %v", d.opts.MaxAge, sendErr)
+		d.opts.Log.Warn("bot: delivery expired", "delivery", del.ID, "age", age.Round(time.Second), "failures", del.TransientFailures+1, "err", sendErr)
+		return outcome{what: "mark expired", write: func(ctx context.Context) error {
+			return store.MarkExpired(ctx, del.ID, reason)
+		}}
+	}
+	wait := transientBackoff(d.opts.RetryBase, del.TransientFailures)
+	next, reason := now.Add(wait), sendErr.Error()
+	d.opts.Log.Warn("bot: send failed; will retry", "delivery", del.ID, "failures", del.TransientFailures+1, "in", wait, "err", sendErr)
+	return outcome{what: "reschedule delivery", write: func(ctx context.Context) error {
+		return store.MarkTransient(ctx, del.ID, next, reason)
+	}}
+}
+
+// record writes an outcome. When the database refuses it (a full disk), or
+// it says a message went out, it is held in memory to be written again
+// (recordHeld) and nothing new is sent until it is; any other error is the
+// outcome's own, logged, and the delivery is tried again when due.
+func (d *Dispatcher) record(ctx context.Context, o outcome) {
+	err := o.write(ctx)
+	if err == nil {
+		return
+	}
+	unwritable := storage.IsUnwritable(err)
+	if len(o.sent) == 0 && !unwritable {
+		d.opts.Log.Error("bot: record delivery outcome", "what", o.what, "err", err)
+		return
+	}
+	d.opts.Log.Error("bot: cannot record delivery outcome; holding it and pausing sends", "what", o.what, "deliveries", o.sent, "err", err)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.unrecorded = append(d.unrecorded, o)
+	for _, id := range o.sent {
+		d.sentHeld[id] = true
+	}
+	if unwritable && d.outage == nil {
+		d.outage = err
+	}
+	if d.recordAt.IsZero() {
+		d.recordWait = d.opts.RecordRetry
+		d.recordAt = time.Now().Add(d.recordWait)
+	}
+}
+
+// holding reports whether outcomes wait to be written, or the delivery id
+// went out and is not yet recorded as sent.
+func (d *Dispatcher) holding(id int64) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.unrecorded) > 0 || d.sentHeld[id]
+}
+
+// recordHeld writes the outcomes the database refused, in order, when
+// their time has come (or now, with force). It returns true when none is
+// left, and otherwise how long to wait before trying again. It runs only
+// between batches of sends, so no worker adds to them meanwhile.
+func (d *Dispatcher) recordHeld(ctx context.Context, force bool) (time.Duration, bool) {
+	d.mu.Lock()
+	held, at := d.unrecorded, d.recordAt
+	d.mu.Unlock()
+	if len(held) == 0 {
+		return 0, true
+	}
+	if wait := time.Until(at); wait > 0 && !force {
+		d.announce(ctx)
+		return wait, false
+	}
+	left := held
+	var err error
+	for len(left) > 0 {
+		o := left[0]
+		// Kept when the disk still refuses, when it went out (it must not
+		// go again), or when the dispatcher is stopping (lastRecord tries).
+		if err = o.write(ctx); err != nil && (len(o.sent) > 0 || storage.IsUnwritable(err) || ctx.Err() != nil) {
+			break
+		}
+		if err != nil {
+			d.opts.Log.Error("bot: record delivery outcome", "what", o.what, "err", err)
+		}
+		left = left[1:]
+	}
+	d.mu.Lock()
+	d.unrecorded = append([]outcome(nil), left...)
+	if len(left) > 0 {
+		d.recordWait = min(2*d.recordWait, maxRecordWait)
+		d.recordAt = time.Now().Add(d.recordWait)
+		if d.outage == nil && storage.IsUnwritable(err) {
+			d.outage = err
+		}
+		wait := d.recordWait
+		d.mu.Unlock()
+		d.opts.Log.Warn("bot: outcomes still cannot be recorded; sending stays paused", "waiting", len(left), "retry_in", wait, "err", err)
+		d.announce(ctx)
+		return wait, false
+	}
+	clear(d.sentHeld)
+	d.recordAt = time.Time{}
+	told := d.announced
+	d.outage, d.announced = nil, false
+	d.mu.Unlock()
+	d.opts.Log.Info("bot: held outcomes recorded; sending resumes", "recorded", len(held))
+	if told {
+		d.tellAdmins(ctx, "db_writable")
+	}
+	return 0, true
+}
+
+// lastRecord tries once more, at shutdown, to write held outcomes, and
+// names the deliveries that may go out again on the next start.
+func (d *Dispatcher) lastRecord() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, ok := d.recordHeld(ctx, true); ok {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var ids []int64
+	for _, o := range d.unrecorded {
+		ids = append(ids, o.sent...)
+	}
+	d.opts.Log.Error("bot: stopping with outcomes the database refused; these sent deliveries may be sent again",
+		"outcomes", len(d.unrecorded), "sent", ids)
+}
+
+// announce tells the admins, once per outage, that the database refuses
+// writes and sending has stopped.
+func (d *Dispatcher) announce(ctx context.Context) {
+	d.mu.Lock()
+	cause := d.outage
+	if cause == nil || d.announced {
+		d.mu.Unlock()
+		return
+	}
+	d.announced = true
+	d.mu.Unlock()
+	// The store's own account names SQLite's reason without our wrapping.
+	if health, _ := d.opts.Store.WriteHealth(); health != nil {
+		cause = health
+	}
+	d.tellAdmins(ctx, "db_unwritable", Escape(truncate(cause.Error(), 300)))
+}
+
+// tellAdmins sends a text to every admin through its platform directly, in
+// the admin's language when the store knows it: the outbox may be the
+// thing that cannot be written.
+func (d *Dispatcher) tellAdmins(ctx context.Context, key string, args ...any) {
+	for _, ref := range d.opts.Admins {
+		p, ok := d.opts.Platforms[ref.Platform]
+		if !ok {
+			continue
+		}
+		lg := "vi"
+		if c, err := d.opts.Store.Chat(ctx, ref); err == nil {
+			lg = lang(c.Lang)
+		}
+		sendCtx, cancel := context.WithTimeout(ctx, d.opts.SendTimeout)
+		_, err := p.Send(sendCtx, Message{Chat: ref, HTML: tr(lg, key, args...)})
+		cancel()
+		if err != nil {
+			d.opts.Log.Warn("bot: tell admin", "admin", ref.String(), "what", key, "err", err)
+		}
+	}
 }
 
 // rateLimited pauses the chat that got a 429 until the platform's
@@ -425,6 +673,14 @@ func (d *Dispatcher) rateLimited(chat storage.ChatRef, retry *RetryAfterError) t
 	}
 	l.last429, l.last429c = now, chat
 	return next
+}
+
+// transientBackoff is exponential from base, capped at maxTransientWait,
+// less up to 25 % jitter so that the retries of many deliveries waiting out
+// one outage do not land together.
+func transientBackoff(base time.Duration, failures int) time.Duration {
+	d := min(base<<min(failures, 20), maxTransientWait)
+	return d - time.Duration(rand.Int64N(int64(d)/4+1))
 }
 
 // backoff is exponential from base, capped at 10 minutes, with ±25 % jitter

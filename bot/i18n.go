@@ -159,6 +159,12 @@ var texts = map[string][2]string{
 		"⚠️ Nguồn tin #%d (%s) vừa có %d bài mới trong một lần lấy: chỉ gửi %d bài mới nhất; %d bài còn lại đã lưu và tìm được bằng /search.",
 		"⚠️ Feed #%d (%s) brought %d new items in one poll: only the %d newest were sent; the other %d are stored and searchable with /search.",
 	},
+
+	// Delivery under a full disk (dispatcher, /stats).
+	"db_unwritable": {"⚠️ newsbot không ghi được cơ sở dữ liệu (%s). Tạm ngừng gửi tin; sẽ tiếp tục khi ghi được.",
+		"⚠️ newsbot cannot write its database (%s). Sending is paused and resumes once it can."},
+	"db_writable":      {"✅ newsbot đã ghi lại được cơ sở dữ liệu, tiếp tục gửi tin.", "✅ newsbot can write its database again; sending resumes."},
+	"stats_unwritable": {"⚠️ Không ghi được cơ sở dữ liệu từ %s: %s", "⚠️ Cannot write the database since %s: %s"},
 }
 
 // tr returns the text for key in language lg ("vi" or "en"), formatted with args.

@@ -23,7 +23,7 @@ func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]
 	// Walk due rows in order of their time; keep a row only when it is its
 	// chat's oldest pending one, so a chat's alerts never overtake each other.
 	return s.deliveries(ctx, `
-		SELECT d.id, d.attempts, d.text, d.created_at,
+		SELECT d.id, d.attempts, d.transient_failures, d.text, d.created_at,
 			(SELECT count(*) FROM deliveries w WHERE w.platform = d.platform AND w.chat_id = d.chat_id
 				AND w.state = 'pending' AND w.next_attempt_at <= ?1),
 			coalesce(d.article_id, 0), d.platform, d.chat_id, `+chatSettings+`
@@ -37,7 +37,7 @@ func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]
 // oldest first: what a digest or a combined message gathers.
 func (s *Store) PendingFor(ctx context.Context, chat ChatRef, limit int) ([]Delivery, error) {
 	return s.deliveries(ctx, `
-		SELECT d.id, d.attempts, d.text, d.created_at, 0, coalesce(d.article_id, 0), d.platform, d.chat_id, `+chatSettings+`
+		SELECT d.id, d.attempts, d.transient_failures, d.text, d.created_at, 0, coalesce(d.article_id, 0), d.platform, d.chat_id, `+chatSettings+`
 		FROM deliveries d LEFT JOIN chats c ON c.platform = d.platform AND c.id = d.chat_id
 		WHERE d.platform = ? AND d.chat_id = ? AND d.state = 'pending'
 		ORDER BY d.id LIMIT ?`, chat.Platform, chat.ID, limit)
@@ -53,7 +53,7 @@ func (s *Store) deliveries(ctx context.Context, query string, args ...any) ([]De
 	for rows.Next() {
 		var d Delivery
 		var articleID, created int64
-		dest := append([]any{&d.ID, &d.Attempts, &d.Text, &created, &d.Waiting, &articleID}, chatDest(&d.Chat)...)
+		dest := append([]any{&d.ID, &d.Attempts, &d.TransientFailures, &d.Text, &created, &d.Waiting, &articleID}, chatDest(&d.Chat)...)
 		if err := rows.Scan(dest...); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("storage: scan delivery: %w", err)
@@ -90,6 +90,7 @@ func (s *Store) MarkSent(ctx context.Context, id int64, at time.Time) error {
 	s.writeMu.Lock()
 	_, err := s.markSent.ExecContext(ctx, at.UnixMilli(), id)
 	s.writeMu.Unlock()
+	err = s.noteWrite(err)
 	if err != nil {
 		return fmt.Errorf("storage: mark delivery %d sent: %w", id, err)
 	}
@@ -102,6 +103,28 @@ func (s *Store) MarkRetry(ctx context.Context, id int64, next time.Time, reason 
 		next.UnixMilli(), reason, id)
 	if err != nil {
 		return fmt.Errorf("storage: reschedule delivery %d: %w", id, err)
+	}
+	return nil
+}
+
+// MarkTransient records a failure that was not the message's fault (the
+// platform down, a timeout) and when to try again; it uses no attempt.
+func (s *Store) MarkTransient(ctx context.Context, id int64, next time.Time, reason string) error {
+	_, err := s.exec(ctx, `UPDATE deliveries SET transient_failures = transient_failures + 1, next_attempt_at = ?, last_error = ? WHERE id = ?`,
+		next.UnixMilli(), reason, id)
+	if err != nil {
+		return fmt.Errorf("storage: reschedule delivery %d: %w", id, err)
+	}
+	return nil
+}
+
+// MarkExpired ends a delivery that kept failing for reasons not its own
+// until it was too old to be worth sending; it uses no attempt.
+func (s *Store) MarkExpired(ctx context.Context, id int64, reason string) error {
+	_, err := s.exec(ctx, `UPDATE deliveries SET state = 'failed', transient_failures = transient_failures + 1, last_error = ? WHERE id = ?`,
+		reason, id)
+	if err != nil {
+		return fmt.Errorf("storage: expire delivery %d: %w", id, err)
 	}
 	return nil
 }
@@ -195,15 +218,16 @@ func (s *Store) MigrateChat(ctx context.Context, old ChatRef, newID string) erro
 
 // DeliveryState is a delivery's bookkeeping, as an operator (or a test) inspects it.
 type DeliveryState struct {
-	ID        int64
-	State     string
-	Attempts  int
-	LastError string
+	ID                int64
+	State             string
+	Attempts          int
+	TransientFailures int
+	LastError         string
 }
 
 // DeliveryStates lists the chat's deliveries by id.
 func (s *Store) DeliveryStates(ctx context.Context, chat ChatRef) ([]DeliveryState, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, state, attempts, last_error FROM deliveries WHERE platform = ? AND chat_id = ? ORDER BY id`,
+	rows, err := s.db.QueryContext(ctx, `SELECT id, state, attempts, transient_failures, last_error FROM deliveries WHERE platform = ? AND chat_id = ? ORDER BY id`,
 		chat.Platform, chat.ID)
 	if err != nil {
 		return nil, fmt.Errorf("storage: deliveries of %s: %w", chat, err)
@@ -212,7 +236,7 @@ func (s *Store) DeliveryStates(ctx context.Context, chat ChatRef) ([]DeliverySta
 	var out []DeliveryState
 	for rows.Next() {
 		var d DeliveryState
-		if err := rows.Scan(&d.ID, &d.State, &d.Attempts, &d.LastError); err != nil {
+		if err := rows.Scan(&d.ID, &d.State, &d.Attempts, &d.TransientFailures, &d.LastError); err != nil {
 			return nil, fmt.Errorf("storage: scan delivery: %w", err)
 		}
 		out = append(out, d)

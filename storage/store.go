@@ -17,7 +17,8 @@ import (
 	"sync"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"modernc.org/sqlite" // registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 //go:embed migrations/*.sql
@@ -32,6 +33,17 @@ type Store struct {
 	writeMu sync.Mutex
 	// markSent is prepared once: it runs for every message sent.
 	markSent *sql.Stmt
+
+	health writeHealth
+}
+
+// writeHealth is whether the database took the last write: a full disk
+// makes every write fail while reads go on, and the bot must be able to say
+// so (/stats) when it can record nothing.
+type writeHealth struct {
+	mu    sync.Mutex
+	err   error     // SQLite's refusal; nil when the last write went through
+	since time.Time // the first refusal of this run of them
 }
 
 // Open opens (creating it and its parent folders if needed) the SQLite file
@@ -51,7 +63,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("storage: open %s: %w", path, err)
 	}
-	db.SetMaxOpenConns(4)
+	db.SetMaxOpenConns(maxConns)
+	// Idle connections are kept, never reopened, so that a per-connection
+	// setting (RefuseWrites) holds on all of them.
+	db.SetMaxIdleConns(maxConns)
 	s := &Store{db: db}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
@@ -64,6 +79,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	return s, nil
 }
+
+// maxConns is the size of the connection pool: one writer, and readers
+// beside it (WAL).
+const maxConns = 4
 
 // Close closes the database.
 func (s *Store) Close() error {
@@ -123,7 +142,8 @@ func (s *Store) applyMigration(ctx context.Context, version int, name string) er
 func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	return s.db.ExecContext(ctx, query, args...)
+	r, err := s.db.ExecContext(ctx, query, args...)
+	return r, s.noteWrite(err)
 }
 
 // inTx runs fn in a (writing) transaction, committing when it returns nil.
@@ -132,14 +152,101 @@ func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	defer s.writeMu.Unlock()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("storage: begin: %w", err)
+		return s.noteWrite(fmt.Errorf("storage: begin: %w", err))
 	}
 	if err := fn(tx); err != nil {
 		tx.Rollback()
-		return err
+		return s.noteWrite(err)
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("storage: commit: %w", err)
+		return s.noteWrite(fmt.Errorf("storage: commit: %w", err))
+	}
+	return s.noteWrite(nil)
+}
+
+// noteWrite keeps WriteHealth up to date with the outcome of a write and
+// returns err. Errors that are not the database refusing writes (a
+// constraint, a cancelled context) say nothing about its health.
+func (s *Store) noteWrite(err error) error {
+	var cause *sqlite.Error
+	unwritable := IsUnwritable(err) && errors.As(err, &cause)
+	if err != nil && !unwritable {
+		return err
+	}
+	h := &s.health
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	switch {
+	case err == nil:
+		h.err, h.since = nil, time.Time{}
+	case h.err == nil:
+		h.err, h.since = cause, time.Now()
+	default:
+		h.err = cause
+	}
+	return err
+}
+
+// WriteHealth reports why the database refuses writes and since when, or
+// nil and the zero time when the last write went through. Reads go on
+// while writes fail, so a read-only answer can still tell.
+func (s *Store) WriteHealth() (err error, since time.Time) {
+	s.health.mu.Lock()
+	defer s.health.mu.Unlock()
+	return s.health.err, s.health.since
+}
+
+// IsUnwritable reports whether err is SQLite refusing to write for a reason
+// of the machine, not of the data: the disk is full (SQLITE_FULL), an I/O
+// error (SQLITE_IOERR), a read-only file (SQLITE_READONLY) or one it cannot
+// open (SQLITE_CANTOPEN). The same write may succeed once that is fixed.
+func IsUnwritable(err error) bool {
+	var e *sqlite.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	switch e.Code() & 0xff {
+	case sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN:
+		return true
+	}
+	return false
+}
+
+// RefuseWrites makes every connection refuse writes, as SQLite does for a
+// read-only database file (SQLITE_READONLY), until it is called with false;
+// reads go on. It is a drill for what the bot does when it cannot record
+// anything, as on a full disk, used by tests.
+func (s *Store) RefuseWrites(ctx context.Context, refuse bool) error {
+	pragma := "PRAGMA query_only = 0"
+	if refuse {
+		pragma = "PRAGMA query_only = 1"
+	}
+	return s.eachConn(ctx, pragma)
+}
+
+// eachConn runs a per-connection statement (a PRAGMA) on every connection
+// of the pool: it takes them all, so none is missed, and the pool keeps
+// them afterwards (SetMaxIdleConns).
+func (s *Store) eachConn(ctx context.Context, stmt string) error {
+	// No transaction is open while writeMu is held, so no connection is
+	// held by a writer that might wait for a second one.
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	conns := make([]*sql.Conn, 0, maxConns)
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for range maxConns {
+		c, err := s.db.Conn(ctx)
+		if err != nil {
+			return fmt.Errorf("storage: take connection: %w", err)
+		}
+		conns = append(conns, c)
+		if _, err := c.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("storage: %s: %w", stmt, err)
+		}
 	}
 	return nil
 }

@@ -97,4 +97,7 @@ type Delivery struct {
 	Attempts int
 	Created  time.Time
 	Waiting  int // pending deliveries of the same chat that are due, this one included
+	// TransientFailures counts failures that were not the message's fault
+	// (outages, timeouts); they space retries out but use no attempt.
+	TransientFailures int
 }
