@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -18,6 +19,7 @@ import (
 
 	"newsbot/bot/telegram/telegramtest"
 	"newsbot/bot/zalo/zalotest"
+	"newsbot/storage"
 )
 
 // runFor runs the bot with args and returns its exit code and logs, failing
@@ -218,5 +220,50 @@ sections: [{key: chinh-tri, name: "Chính trị"}]
 	}
 	if !strings.Contains(string(resp), "401") {
 		t.Errorf("slow body with a wrong secret: got %q, want a 401", resp)
+	}
+}
+
+// TestHostileFeedsMemory polls four 4.8 MB feeds of ~950 000 nested
+// elements at once (each on its own host, so the per-host limit does not
+// serialise them) in a child bot, and checks each gets a clear error and
+// the bot's peak RSS stays under 200 MB.
+func TestHostileFeedsMemory(t *testing.T) {
+	hf := newHostileFeeds()
+	var cfg strings.Builder
+	db := filepath.Join(t.TempDir(), "hostile.db")
+	fmt.Fprintf(&cfg, "database: %s\nzalo: {token: \"1:x\", api_url: http://127.0.0.1:9}\npoll: {schedule: \"@every 1s\", workers: 4, allow_private_addresses: true}\nsections: [{key: chinh-tri, name: \"Chính trị\"}]\nfeeds:\n", db)
+	for i := range 4 {
+		srv := httptest.NewUnstartedServer(hf)
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.%d:0", 11+i))
+		if err != nil {
+			t.Fatalf("listen: %v", err)
+		}
+		srv.Listener = ln
+		srv.Start()
+		t.Cleanup(srv.Close)
+		fmt.Fprintf(&cfg, "  - {url: %s/nested/%d.rss, section: chinh-tri}\n", srv.URL, i)
+	}
+	child := startChild(t, writeConfig(t, cfg.String()))
+	waitFor(t, "an error on each of the four feeds", 60*time.Second, func() bool {
+		s, err := storage.Open(context.Background(), db)
+		if err != nil {
+			return false
+		}
+		defer s.Close()
+		fs, err := s.Feeds(context.Background())
+		if err != nil || len(fs) != 4 {
+			return false
+		}
+		for _, f := range fs {
+			if !strings.Contains(f.LastError, "too complex") {
+				return false
+			}
+		}
+		return true
+	})
+	rss := peakRSS(t, child.cmd.Process.Pid)
+	t.Logf("peak RSS with four nested feeds polled at once: %d MB", rss>>20)
+	if rss > 200<<20 {
+		t.Errorf("peak RSS %d MB, want under 200 MB", rss>>20)
 	}
 }
