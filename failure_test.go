@@ -267,3 +267,27 @@ func TestHostileFeedsMemory(t *testing.T) {
 		t.Errorf("peak RSS %d MB, want under 200 MB", rss>>20)
 	}
 }
+
+// TestRefusedTokenStopsTheBot: a token the platform refuses is not retried
+// for ever: the bot stops with exit 1 naming the key, and the shutdown of
+// the other platform and the store is orderly.
+func TestRefusedTokenStopsTheBot(t *testing.T) {
+	tg := telegramtest.New(t)
+	za := zalotest.New(t)
+	tg.SetFault(func(method string, _ url.Values) *telegramtest.Fault {
+		if method == "getMe" {
+			return &telegramtest.Fault{Code: 401, Description: "Unauthorized"}
+		}
+		return nil
+	})
+	cfg := writeConfig(t, fmt.Sprintf(`
+database: %s
+telegram: {token: %q, api_url: %s}
+zalo: {token: %q, api_url: %s}
+sections: [{key: chinh-tri, name: "Chính trị"}]
+`, filepath.Join(t.TempDir(), "t.db"), tg.Token, tg.URL, za.Token, za.URL))
+	code, logs := runFor(t, 15*time.Second, "-config", cfg)
+	if code != 1 || !strings.Contains(logs, "check telegram.token") || strings.Contains(logs, "panic") {
+		t.Fatalf("exit %d; logs:\n%s", code, logs)
+	}
+}

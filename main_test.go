@@ -615,3 +615,21 @@ feeds: [{url: %s/rss, section: dia-phuong, full_text: true}]
 	}
 	t.Logf("alert:\n%s", alert)
 }
+
+// TestConsoleNoBudget: commands piped into the console are all answered,
+// however many: the per-person budget is for chat platforms.
+func TestConsoleNoBudget(t *testing.T) {
+	cfg := writeConfig(t, fmt.Sprintf(`
+database: %s
+commands: {per_minute: 5}
+sections: [{key: chinh-tri, name: "Chính trị"}]
+`, filepath.Join(t.TempDir(), "c.db")))
+	input := strings.Repeat("/help\n", 12)
+	var out, logs syncBuffer
+	if code := run(context.Background(), []string{"-config", cfg, "-console"}, strings.NewReader(input), &out, &logs); code != 0 {
+		t.Fatalf("exit %d; logs:\n%s", code, logs.String())
+	}
+	if n := strings.Count(out.String(), "Các lệnh"); n != 12 {
+		t.Errorf("%d of 12 piped commands were answered:\n%s", n, out.String())
+	}
+}
