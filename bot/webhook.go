@@ -48,8 +48,8 @@ func ReadWebhook(w http.ResponseWriter, r *http.Request, secretHeader, secret st
 const (
 	webhookHeaderTimeout = 5 * time.Second  // a new connection's request headers
 	webhookReadTimeout   = 10 * time.Second // a whole request, body included
-	webhookWriteTimeout  = 15 * time.Second
-	webhookIdleTimeout   = 5 * time.Second // a kept-alive connection between requests
+	webhookWriteTimeout  = 30 * time.Second // longer than bot.HookWait: an update waits to be recorded before its answer
+	webhookIdleTimeout   = 5 * time.Second  // a kept-alive connection between requests
 	// MaxWebhookConns is the most connections the listener keeps open; past
 	// it, the oldest connection that is not in the middle of a request is
 	// closed to make room, so a real update is never locked out.
