@@ -156,7 +156,10 @@ func TestSaveItemsLargePollIsWrittenInBatches(t *testing.T) {
 	items := floodItems("a.example", 3000, now)
 
 	done := make(chan SaveResult, 1)
+	finished := make(chan struct{})
+	t.Cleanup(func() { <-finished }) // the store closes only after the save
 	go func() {
+		defer close(finished)
 		res, err := f.s.SaveItems(ctx, f.politics.ID, items, SaveOptions{Now: now, MaxPush: 50})
 		if err != nil {
 			t.Error(err)
@@ -165,7 +168,7 @@ func TestSaveItemsLargePollIsWrittenInBatches(t *testing.T) {
 	}()
 	// Once the first batch is in, another writer gets the lock between
 	// batches, long before the poll is written.
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(60 * time.Second) // generous: -race on a busy machine
 	for {
 		var n int
 		f.s.db.QueryRow(`SELECT count(*) FROM feed_items WHERE feed_id = ?`, f.politics.ID).Scan(&n)
