@@ -423,7 +423,8 @@ sections:
 		t.Errorf("%d flood items were pushed, want at most 50 per flooding feed", n)
 	}
 	// Told once per flood: a flood feed floods at its second poll.
-	if n, after := strings.Count(byChat[adminChat], "bài mới trong một lần lấy"), hf.flooded(); n < floodedBefore || n > after || n == 0 {
+	// (A flood seen only while draining may not have reached the admin yet.)
+	if n, after := strings.Count(byChat[adminChat], "bài mới trong một lần lấy"), hf.flooded(); n < floodedBefore || n > after {
 		t.Errorf("the admin was told of %d floods; %d to %d feeds flooded", n, floodedBefore, after)
 	}
 	hf.mu.Lock()
