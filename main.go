@@ -358,6 +358,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		return name + " on"
 	}
+	if fs.NArg() > 0 {
+		// Maintenance commands run beside a running bot: they take no lock.
+		return runTool(ctx, cfg, fs.Args(), stdout, stderr)
+	}
 	if *check {
 		fmt.Fprintf(stdout, "config ok: %d sections, %d feeds, database %s, %s, %s\n",
 			len(cfg.Sections), len(cfg.Feeds), cfg.Database, state("telegram", cfg.Telegram.Token), state("zalo", cfg.Zalo.Token))
@@ -455,6 +459,8 @@ func serve(ctx context.Context, cfg Config, opts runOptions, stdin io.Reader, st
 	poller := &feeds.Poller{Store: store, Fetcher: fetcher, MaxAge: cfg.Poll.MaxAge,
 		SummaryChars: cfg.Summary.MaxChars, SummarySentences: cfg.Summary.MaxSentences, Log: log,
 		MaxNewPerPoll: cfg.Poll.MaxNewPerPoll, MaxFailures: cfg.Poll.MaxFailures}
+	m := newMetrics(store, log)
+	poller.Observe = m.observePoll
 	scheduler := feeds.NewScheduler(poller, feeds.SchedulerOptions{DefaultSchedule: cfg.Poll.Schedule, Workers: cfg.Poll.Workers, Log: log})
 
 	admins := map[string]bool{}
@@ -505,7 +511,8 @@ func serve(ctx context.Context, cfg Config, opts runOptions, stdin io.Reader, st
 			platforms[name] = sp
 		}
 	}
-	webhooks.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
+	webhooks.Handle("GET /healthz", &healthz{store: store, schedule: cfg.Poll.Schedule, started: time.Now(), now: time.Now})
+	webhooks.Handle("GET /metrics", m.handler())
 	var server *http.Server
 	var serverLn net.Listener
 	if cfg.HTTP.Listen != "" && !opts.console {
@@ -522,8 +529,10 @@ func serve(ctx context.Context, cfg Config, opts runOptions, stdin io.Reader, st
 		GroupInterval: cfg.Delivery.GroupInterval, MaxAttempts: cfg.Delivery.MaxAttempts, Workers: cfg.Delivery.Workers,
 		PlatformRates: map[string]float64{"zalo": cfg.Zalo.RatePerSecond},
 		MaxAge:        cfg.Delivery.MaxAge, Admins: adminChats,
+		Observe: m.observeSend,
 	})
-	core := bot.New(bot.Options{Store: store, Feeds: feedAdmin{scheduler, store}, Admins: admins, Log: log, Wake: dispatcher.Wake})
+	core := bot.New(bot.Options{Store: store, Feeds: feedAdmin{scheduler, store}, Admins: admins, Log: log, Wake: dispatcher.Wake,
+		OnCommand: m.countCommand})
 	poller.Notify = func(ctx context.Context, n feeds.Notice) {
 		err := core.NotifyFeed(ctx, bot.FeedNotice{Kind: string(n.Kind), FeedID: n.FeedID, URL: n.URL,
 			Failures: n.Failures, Error: n.Error, New: n.New, Pushed: n.Pushed, Withheld: n.Withheld})
