@@ -182,7 +182,7 @@ func importOPML(ctx context.Context, store *storage.Store, data []byte, section 
 	}
 	list, err := feeds.ParseOPML(bytes.NewReader(data))
 	if err != nil {
-		if errors.Is(err, feeds.ErrNotOPML) || strings.Contains(err.Error(), "more than") {
+		if errors.Is(err, feeds.ErrNotOPML) {
 			return rep, fmt.Errorf("%w: %v", bot.ErrBadOPML, err)
 		}
 		return rep, err

@@ -178,6 +178,8 @@ var texts = map[string][2]string{
 	"opml_nosection_head": {"Không khớp chuyên mục nào (đặt tên thư mục theo chuyên mục, hoặc ghi mã chuyên mục vào chú thích của tệp):", "Matching no section (name the folder after a section, or put a section key in the file's caption):"},
 	"opml_failed_head":    {"Không thêm được (không phải nguồn tin hoặc không tải được):", "Could not be added (not a feed, or could not be fetched):"},
 	"opml_and_more":       {"… và %d nguồn khác", "… and %d more"},
+	"help_admin_opml": {"\n/export — tải danh sách nguồn tin (tệp OPML); gửi tệp <b>.opml</b> cho bot để nhập, chú thích là mã chuyên mục nếu muốn",
+		"\n/export — download the feed list (an OPML file); send an <b>.opml</b> file to the bot to import it, with a section key as its caption if you like"},
 }
 
 // tr returns the text for key in language lg ("vi" or "en"), formatted with args.

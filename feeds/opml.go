@@ -20,7 +20,8 @@ const (
 	maxOPMLDepth = 16
 )
 
-// ErrNotOPML means the document is not an OPML subscription list.
+// ErrNotOPML means the document is not an OPML subscription list, or one
+// beyond the limits (MaxOPMLBytes, MaxOPMLFeeds, nesting).
 var ErrNotOPML = errors.New("feeds: not an OPML document")
 
 // OPMLFeed is one feed of an OPML document.
@@ -84,7 +85,7 @@ func ParseOPML(r io.Reader) ([]OPMLFeed, error) {
 			}
 			if u := strings.TrimSpace(o.XMLURL); u != "" {
 				if len(out) == MaxOPMLFeeds {
-					return fmt.Errorf("feeds: OPML lists more than %d feeds", MaxOPMLFeeds)
+					return fmt.Errorf("%w: lists more than %d feeds", ErrNotOPML, MaxOPMLFeeds)
 				}
 				f := OPMLFeed{URL: u, Title: name, Folders: append([]string(nil), folders...)}
 				for _, c := range strings.Split(o.Category, ",") {
