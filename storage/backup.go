@@ -31,9 +31,13 @@ func Backup(ctx context.Context, path, out string) error {
 	}
 	tmp := filepath.Join(filepath.Dir(abs), "."+filepath.Base(abs)+".partial")
 	os.Remove(tmp) // a previous attempt's leftovers
-	// Read-only and without migrations: the copy is what the running bot
-	// has, and this process must not change the schema under it.
-	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(10000)")
+	// Without migrations: the copy is what the running bot has, and this
+	// process must not change the schema under it. Not mode=ro: a
+	// read-only connection leaves the -wal and -shm it creates behind when
+	// no bot has the database open, and files left by another user (root
+	// running a backup) would keep the bot from opening it; the last
+	// connection to close removes them.
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
 	if err != nil {
 		return fmt.Errorf("storage: backup: open %s: %w", path, err)
 	}
