@@ -333,6 +333,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	consoleMode := fs.Bool("console", false, "talk to the bot in this terminal instead of Telegram (no token needed)")
 	consoleLang := fs.String("lang", "vi", "language of the console user: vi or en")
 	standby := fs.Bool("standby", false, "if another newsbot is using the database, wait and take over when it stops")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "Usage: newsbot [flags] [command]\n\nFlags:\n")
+		fs.PrintDefaults()
+		fmt.Fprint(stderr, "\n"+toolsUsage)
+	}
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
