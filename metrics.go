@@ -199,7 +199,7 @@ func (h *healthz) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rep.LastPollAgeSeconds = age.Seconds()
 	if period, err := feeds.SchedulePeriod(h.schedule, now); err == nil {
 		rep.PollPeriodSeconds = period.Seconds()
-		if err == nil && st.Feeds > 0 && age > healthMissedPeriods*period {
+		if st.Feeds > 0 && age > healthMissedPeriods*period {
 			rep.Problems = append(rep.Problems, "no feed has been polled successfully for "+age.Round(time.Second).String())
 		}
 	}
