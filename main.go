@@ -333,6 +333,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	consoleMode := fs.Bool("console", false, "talk to the bot in this terminal instead of Telegram (no token needed)")
 	consoleLang := fs.String("lang", "vi", "language of the console user: vi or en")
 	standby := fs.Bool("standby", false, "if another newsbot is using the database, wait and take over when it stops")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "Usage: newsbot [flags] [command]\n\nFlags:\n")
+		fs.PrintDefaults()
+		fmt.Fprint(stderr, "\n"+toolsUsage)
+	}
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -357,6 +362,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return name + " off (no token)"
 		}
 		return name + " on"
+	}
+	if fs.NArg() > 0 {
+		// Maintenance commands run beside a running bot: they take no lock.
+		return runTool(ctx, cfg, fs.Args(), stdout, stderr)
 	}
 	if *check {
 		fmt.Fprintf(stdout, "config ok: %d sections, %d feeds, database %s, %s, %s\n",
@@ -455,6 +464,8 @@ func serve(ctx context.Context, cfg Config, opts runOptions, stdin io.Reader, st
 	poller := &feeds.Poller{Store: store, Fetcher: fetcher, MaxAge: cfg.Poll.MaxAge,
 		SummaryChars: cfg.Summary.MaxChars, SummarySentences: cfg.Summary.MaxSentences, Log: log,
 		MaxNewPerPoll: cfg.Poll.MaxNewPerPoll, MaxFailures: cfg.Poll.MaxFailures}
+	m := newMetrics(store, log)
+	poller.Observe = m.observePoll
 	scheduler := feeds.NewScheduler(poller, feeds.SchedulerOptions{DefaultSchedule: cfg.Poll.Schedule, Workers: cfg.Poll.Workers, Log: log})
 
 	admins := map[string]bool{}
@@ -505,7 +516,8 @@ func serve(ctx context.Context, cfg Config, opts runOptions, stdin io.Reader, st
 			platforms[name] = sp
 		}
 	}
-	webhooks.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
+	webhooks.Handle("GET /healthz", &healthz{store: store, schedule: cfg.Poll.Schedule, started: time.Now(), now: time.Now})
+	webhooks.Handle("GET /metrics", m.handler())
 	var server *http.Server
 	var serverLn net.Listener
 	if cfg.HTTP.Listen != "" && !opts.console {
@@ -522,8 +534,10 @@ func serve(ctx context.Context, cfg Config, opts runOptions, stdin io.Reader, st
 		GroupInterval: cfg.Delivery.GroupInterval, MaxAttempts: cfg.Delivery.MaxAttempts, Workers: cfg.Delivery.Workers,
 		PlatformRates: map[string]float64{"zalo": cfg.Zalo.RatePerSecond},
 		MaxAge:        cfg.Delivery.MaxAge, Admins: adminChats,
+		Observe: m.observeSend,
 	})
-	core := bot.New(bot.Options{Store: store, Feeds: feedAdmin{scheduler, store}, Admins: admins, Log: log, Wake: dispatcher.Wake})
+	core := bot.New(bot.Options{Store: store, Feeds: feedAdmin{scheduler, store}, Admins: admins, Log: log, Wake: dispatcher.Wake,
+		OnCommand: m.countCommand})
 	poller.Notify = func(ctx context.Context, n feeds.Notice) {
 		err := core.NotifyFeed(ctx, bot.FeedNotice{Kind: string(n.Kind), FeedID: n.FeedID, URL: n.URL,
 			Failures: n.Failures, Error: n.Error, New: n.New, Pushed: n.Pushed, Withheld: n.Withheld})

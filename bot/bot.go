@@ -41,6 +41,10 @@ type Options struct {
 	// Wake, when set, is called after something was queued (a broadcast) so
 	// the dispatcher looks at once.
 	Wake func()
+	// OnCommand, when set, is called with the name of every command a
+	// person sends that the bot knows (as typed: /sub is "sub"), for
+	// metrics; it must return quickly.
+	OnCommand func(name string)
 }
 
 // Bot answers people. One Bot serves every platform.
@@ -51,6 +55,7 @@ type Bot struct {
 	loc    *time.Location
 	log    *slog.Logger
 	wake   func()
+	onCmd  func(string)
 
 	mu       sync.Mutex
 	searches map[storage.ChatRef]searchState // each chat's last search, for /more
@@ -61,7 +66,7 @@ type Bot struct {
 
 // New returns a Bot.
 func New(opts Options) *Bot {
-	b := &Bot{store: opts.Store, feeds: opts.Feeds, admins: opts.Admins, loc: opts.Location, log: opts.Log, wake: opts.Wake}
+	b := &Bot{store: opts.Store, feeds: opts.Feeds, admins: opts.Admins, loc: opts.Location, log: opts.Log, wake: opts.Wake, onCmd: opts.OnCommand}
 	if b.loc == nil {
 		b.loc = VietnamTime()
 	}
@@ -162,6 +167,10 @@ func (b *Bot) handle(ctx context.Context, p Platform, u Update, hd handling) {
 		b.handleCallback(ctx, r)
 		return
 	}
+	if u.Document != nil {
+		b.importDocument(ctx, r)
+		return
+	}
 	text := strings.TrimSpace(u.Text)
 	if !strings.HasPrefix(text, "/") {
 		if r.Chat.Type == "" || r.Chat.Type == "private" {
@@ -177,6 +186,9 @@ func (b *Bot) handle(ctx context.Context, p Platform, u Update, hd handling) {
 	}
 	b.log.Info("bot: command", "chat", u.Chat.ChatRef.String(), "user", u.UserID, "cmd", r.cmd)
 	h, ok := b.handler(r.cmd)
+	if ok && b.onCmd != nil {
+		b.onCmd(r.cmd)
+	}
 	if !ok {
 		// A group may have other bots: only a command that names us, or
 		// any in a private chat, gets the hint.
@@ -265,6 +277,8 @@ func (b *Bot) handler(cmd string) (handler, bool) {
 		return handler{fn: b.channels, admin: true}, true
 	case "stats":
 		return handler{fn: b.stats, admin: true}, true
+	case "export":
+		return handler{fn: b.exportFeeds, admin: true}, true
 	case "broadcast":
 		return handler{fn: b.broadcast, admin: true, maxInput: maxBroadcast}, true
 	}

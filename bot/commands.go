@@ -19,7 +19,7 @@ func (b *Bot) start(ctx context.Context, r *request) error {
 func (b *Bot) help(ctx context.Context, r *request) error {
 	text := r.t("help")
 	if r.isAdmin {
-		text += r.t("help_admin")
+		text += r.t("help_admin") + r.t("help_admin_opml")
 	}
 	r.reply(ctx, text)
 	return nil

@@ -39,6 +39,9 @@ type DispatcherOptions struct {
 	// RecordRetry is the first wait before writing again outcomes the
 	// database refused, doubling to 30s; default 1s.
 	RecordRetry time.Duration
+	// Observe, when set, is called after every send with its outcome and
+	// latency, for metrics; it must return quickly.
+	Observe func(SendEvent)
 }
 
 // combineAbove is how many waiting alerts make the dispatcher send one
@@ -412,8 +415,10 @@ func (d *Dispatcher) deliver(ctx context.Context, dels []storage.Delivery, msg M
 		return
 	}
 	sendCtx, cancel := context.WithTimeout(ctx, d.opts.SendTimeout)
+	sendStart := time.Now()
 	_, err := p.Send(sendCtx, msg)
 	cancel()
+	d.observe(chat.Platform, len(dels), time.Since(sendStart), err)
 	// The gap counts from when the platform had the message.
 	d.mu.Lock()
 	d.nextChat[chat.ChatRef] = later(d.nextChat[chat.ChatRef], time.Now().Add(d.interval(chat)))

@@ -165,6 +165,21 @@ var texts = map[string][2]string{
 		"⚠️ newsbot cannot write its database (%s). Sending is paused and resumes once it can."},
 	"db_writable":      {"✅ newsbot đã ghi lại được cơ sở dữ liệu, tiếp tục gửi tin.", "✅ newsbot can write its database again; sending resumes."},
 	"stats_unwritable": {"⚠️ Không ghi được cơ sở dữ liệu từ %s: %s", "⚠️ Cannot write the database since %s: %s"},
+
+	// Operations: OPML import and export (ops).
+	"opml_no_documents":   {"Gửi và nhận tệp là tính năng của Telegram. Trên máy chủ, dùng lệnh <code>newsbot opml export</code> hoặc <code>newsbot opml import</code>.", "Sending and receiving files is a Telegram feature. On the server, use <code>newsbot opml export</code> or <code>newsbot opml import</code>."},
+	"opml_export_caption": {"Danh sách nguồn tin (OPML). Gửi lại tệp này cho bot để nhập.", "The feed list (OPML). Send this file back to the bot to import it."},
+	"document_not_opml":   {"Bot chỉ đọc tệp danh sách nguồn tin <b>.opml</b> (dành cho quản trị viên).", "The bot only reads <b>.opml</b> feed lists (for admins)."},
+	"opml_too_big":        {"Tệp quá lớn: bot chỉ nhận tệp OPML đến %d KB.", "The file is too large: the bot takes OPML files up to %d KB."},
+	"opml_importing":      {"Đang kiểm tra từng nguồn tin trong tệp, xin chờ…", "Checking each feed in the file, please wait…"},
+	"opml_bad":            {"Tệp này không phải danh sách nguồn tin OPML đọc được.", "This file is not a readable OPML feed list."},
+	"opml_report":         {"Đã đọc %d nguồn tin: thêm %d, đã có sẵn %d, không khớp chuyên mục %d, lỗi %d.", "Read %d feeds: %d added, %d already there, %d matching no section, %d failed."},
+	"opml_added_head":     {"Đã thêm:", "Added:"},
+	"opml_nosection_head": {"Không khớp chuyên mục nào (đặt tên thư mục theo chuyên mục, hoặc ghi mã chuyên mục vào chú thích của tệp):", "Matching no section (name the folder after a section, or put a section key in the file's caption):"},
+	"opml_failed_head":    {"Không thêm được (không phải nguồn tin hoặc không tải được):", "Could not be added (not a feed, or could not be fetched):"},
+	"opml_and_more":       {"… và %d nguồn khác", "… and %d more"},
+	"help_admin_opml": {"\n/export — tải danh sách nguồn tin (tệp OPML); gửi tệp <b>.opml</b> cho bot để nhập, chú thích là mã chuyên mục nếu muốn",
+		"\n/export — download the feed list (an OPML file); send an <b>.opml</b> file to the bot to import it, with a section key as its caption if you like"},
 }
 
 // tr returns the text for key in language lg ("vi" or "en"), formatted with args.

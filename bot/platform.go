@@ -24,6 +24,7 @@ type Update struct {
 	Lang     string       // the person's language code as the platform reports it ("vi", "en", "")
 	Text     string       // the message text, or the button's data for a callback
 	Callback *Callback    // non-nil when a button was pressed
+	Document *Document    // non-nil when a file was sent (Text is its caption)
 	Received time.Time
 }
 

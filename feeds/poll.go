@@ -64,6 +64,9 @@ type Poller struct {
 	// of: a feed paused, a flood withheld. It runs in the polling
 	// goroutine and should only queue a message.
 	Notify func(ctx context.Context, n Notice)
+	// Observe, when set, is called after every Poll with what it did, for
+	// metrics. It runs in the polling goroutine and must return quickly.
+	Observe func(PollEvent)
 }
 
 // Poll fetches feed with its validators and saves what is new. A failed
@@ -76,13 +79,16 @@ type Poller struct {
 // new item that brings only a title or a teaser is summarised from its
 // article page (see fillFromPages). Poll does not look at the feed's
 // backoff or pause: the scheduler does.
-func (p *Poller) Poll(ctx context.Context, feed storage.Feed) (storage.SaveResult, error) {
+func (p *Poller) Poll(ctx context.Context, feed storage.Feed) (res storage.SaveResult, err error) {
+	start, notModified := time.Now(), false
+	defer func() { p.observe(feed.ID, start, notModified, res, err) }()
 	now := p.now()
 	resp, err := p.Fetcher.Fetch(ctx, feed.URL, feed.ETag, feed.LastModified)
 	if err != nil {
 		return storage.SaveResult{}, p.recordError(ctx, feed, now, err)
 	}
 	if resp.NotModified {
+		notModified = true
 		if err := p.Store.RecordNotModified(ctx, feed.ID, now); err != nil {
 			return storage.SaveResult{}, fmt.Errorf("feeds: feed %d: %w", feed.ID, err)
 		}
@@ -96,7 +102,7 @@ func (p *Poller) Poll(ctx context.Context, feed storage.Feed) (storage.SaveResul
 	if feed.FullText {
 		p.fillFromPages(ctx, feed, parsed, now)
 	}
-	res, err := p.save(ctx, feed.ID, parsed, resp, now)
+	res, err = p.save(ctx, feed.ID, parsed, resp, now)
 	if err == nil && res.Withheld > 0 {
 		p.log().Warn("feed flood: items stored but not pushed", slog.Int64("feed_id", feed.ID),
 			slog.String("url", redact(feed.URL)), slog.Int("new", res.New), slog.Int("withheld", res.Withheld))

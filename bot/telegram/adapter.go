@@ -55,6 +55,7 @@ type Adapter struct {
 	api         *tgbotapi.BotAPI // never used directly: see call
 	client      *http.Client
 	token       string
+	fileBase    string // APIURL + "/file/bot": files are at fileBase + token + "/" + path
 	pollTimeout time.Duration
 	log         *slog.Logger
 	now         func() time.Time
@@ -93,6 +94,7 @@ func New(ctx context.Context, opts Options) (*Adapter, error) {
 	a := &Adapter{
 		client:      client,
 		token:       opts.Token,
+		fileBase:    base + "/file/bot",
 		pollTimeout: poll,
 		log:         log,
 		now:         time.Now,

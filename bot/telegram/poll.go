@@ -117,8 +117,8 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// convert turns a message with text (or a caption) or a button press into a
-// bot.Update; anything else is skipped.
+// convert turns a message with text (or a caption) or a document, or a
+// button press, into a bot.Update; anything else is skipped.
 func (a *Adapter) convert(u tgbotapi.Update) (bot.Update, bool) {
 	var (
 		chat *tgbotapi.Chat
@@ -141,7 +141,8 @@ func (a *Adapter) convert(u tgbotapi.Update) (bot.Update, bool) {
 		if out.Text == "" {
 			out.Text = m.Caption
 		}
-		if out.Text == "" {
+		out.Document = document(m)
+		if out.Text == "" && out.Document == nil {
 			return bot.Update{}, false // stickers, joins, service messages
 		}
 		if !a.addressedToUs(out.Text) {

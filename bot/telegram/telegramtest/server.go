@@ -60,6 +60,8 @@ type Server struct {
 	calls       []Call
 	faults      []queuedFault
 	hook        func(method string, params url.Values) *Fault
+	files       map[string][]byte // file_id → content, for getFile and downloads
+	documents   []Document        // sendDocument uploads
 }
 
 type msgKey struct {
@@ -168,6 +170,10 @@ func badRequest(desc string) *apiError {
 }
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/file/bot") {
+		s.serveFile(w, r)
+		return
+	}
 	method, ok := route(r.URL.Path)
 	if !ok {
 		writeJSON(w, http.StatusNotFound, map[string]any{"ok": false, "error_code": 404, "description": "Not Found"})
@@ -267,6 +273,10 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, method string, p
 		return s.chatMember(p)
 	case "getChat":
 		return s.getChat(p)
+	case "getFile":
+		return s.getFile(p)
+	case "sendDocument":
+		return s.sendDocument(r, p)
 	case "setWebhook":
 		s.mu.Lock()
 		defer s.mu.Unlock()
