@@ -66,6 +66,17 @@ func (g *goodFeeds) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		n, n, strings.Join(items, ""))
 }
 
+// hitCounts returns how often each feed was fetched.
+func (g *goodFeeds) hitCounts() map[int]int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	out := make(map[int]int, len(g.hits))
+	for n, h := range g.hits {
+		out[n] = h
+	}
+	return out
+}
+
 // add puts a new item on a feed already polled once (so it is not part of
 // the silent first poll) and returns false when there is none yet.
 func (g *goodFeeds) add(feeds int, seq int) bool {
@@ -364,16 +375,35 @@ sections:
 	wg.Wait()
 	floodedBefore := hf.flooded()
 
-	// Drain: the outbox empties once the faults stop.
+	// Drain: every good feed polled once more after its last new item,
+	// every flood the admin is owed told, and the outbox empty once the
+	// faults stop.
 	tg.SetFault(nil)
+	hitsAtEnd := gf.hitCounts()
+	waitFor(t, "a poll of every good feed after the load", 90*time.Second, func() bool {
+		now := gf.hitCounts()
+		for n, h := range hitsAtEnd {
+			if now[n] <= h {
+				return false
+			}
+		}
+		return true
+	})
 	outbox, err := storage.Open(context.Background(), db)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer outbox.Close()
-	waitFor(t, "an empty outbox", 90*time.Second, func() bool {
+	waitFor(t, "an empty outbox and every flood told", 90*time.Second, func() bool {
 		n, err := outbox.PendingCount(context.Background())
-		return err == nil && n == 0
+		if err != nil || n != 0 {
+			return false
+		}
+		told := 0
+		for _, m := range tg.SentTo(adminChat) {
+			told += strings.Count(m.Text, "bài mới trong một lần lấy")
+		}
+		return told >= floodedBefore
 	})
 
 	// Every alert delivered exactly once to every subscriber of its section.
@@ -422,8 +452,8 @@ sections:
 	if n := strings.Count(hostileText, "[flood-"); n > 50*hostile/len(hostileKinds) {
 		t.Errorf("%d flood items were pushed, want at most 50 per flooding feed", n)
 	}
-	// Told once per flood: a flood feed floods at its second poll.
-	// (A flood seen only while draining may not have reached the admin yet.)
+	// Told once per flood: a flood feed floods at its second poll. (A
+	// flood that began while draining may not have reached the admin yet.)
 	if n, after := strings.Count(byChat[adminChat], "bài mới trong một lần lấy"), hf.flooded(); n < floodedBefore || n > after {
 		t.Errorf("the admin was told of %d floods; %d to %d feeds flooded", n, floodedBefore, after)
 	}
