@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -55,6 +56,13 @@ type Config struct {
 	Commands CommandsConfig  `yaml:"commands"`
 	Sections []SectionConfig `yaml:"sections"`
 	Feeds    []FeedConfig    `yaml:"feeds"`
+	Log      LogConfig       `yaml:"log"`
+}
+
+// LogConfig is the log: block: what goes to standard error, and how.
+type LogConfig struct {
+	Level  string `yaml:"level"`  // debug, info, warn or error; "" = info (warn in -console)
+	Format string `yaml:"format"` // text or json
 }
 
 // TelegramConfig is the telegram: block.
@@ -145,6 +153,7 @@ func defaultConfig() Config {
 		Summary:  SummaryConfig{MaxChars: 400, MaxSentences: 3},
 		Delivery: DeliveryConfig{RatePerSecond: 25, ChatInterval: time.Second, GroupInterval: 3 * time.Second, MaxAttempts: 8, Workers: 4, MaxAge: 24 * time.Hour},
 		Commands: CommandsConfig{Workers: bot.DefaultWorkers, Timeout: bot.DefaultTimeout, PerMinute: bot.DefaultPerMinute},
+		Log:      LogConfig{Format: "text"},
 	}
 }
 
@@ -153,13 +162,17 @@ func defaultConfig() Config {
 func loadConfig(path string) (Config, error) {
 	cfg := defaultConfig()
 	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return cfg, fmt.Errorf("config: %w\n  start from the example: cp config.example.yaml %s (or name another file with -config FILE)", err, path)
+	}
 	if err != nil {
 		return cfg, fmt.Errorf("config: %w", err)
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
-		return cfg, fmt.Errorf("config: %s: %s", path, yamlError(err))
+		problems := yamlProblems(data, err)
+		return cfg, fmt.Errorf("config: %s has %d problem(s):\n  %s", path, len(problems), strings.Join(problems, "\n  "))
 	}
 	if tok := os.Getenv("TELEGRAM_BOT_TOKEN"); tok != "" {
 		cfg.Telegram.Token = tok
@@ -168,15 +181,6 @@ func loadConfig(path string) (Config, error) {
 		cfg.Zalo.Token = tok
 	}
 	return cfg, nil
-}
-
-var unknownField = regexp.MustCompile(`field (\S+) not found in type \S+`)
-
-// yamlError rewords the decoder's errors for people: "unknown key".
-func yamlError(err error) string {
-	msg := strings.TrimPrefix(err.Error(), "yaml: unmarshal errors:\n")
-	msg = unknownField.ReplaceAllString(msg, `unknown key "$1"`)
-	return strings.Join(strings.Fields(strings.ReplaceAll(msg, "\n", "; ")), " ")
 }
 
 var (
@@ -224,8 +228,24 @@ func (c Config) Validate() []string {
 			bad("http.listen", "must be set to serve %s", w.key)
 		}
 	}
-	if c.Telegram.Webhook.URL != "" && c.Telegram.Webhook.URL == c.Zalo.Webhook.URL {
-		bad("zalo.webhook.url", "must differ from telegram.webhook.url")
+	// Both are served by one listener at their URL's path: one path, one webhook.
+	if c.Telegram.Webhook.URL != "" && c.Zalo.Webhook.URL != "" && webhookPath(c.Telegram.Webhook.URL) == webhookPath(c.Zalo.Webhook.URL) {
+		bad("zalo.webhook.url", "path %q is also telegram.webhook.url's; give each webhook its own path, e.g. /hook/telegram and /hook/zalo",
+			webhookPath(c.Zalo.Webhook.URL))
+	}
+	if c.Telegram.Token != "" && !telegramToken.MatchString(c.Telegram.Token) {
+		bad("telegram.token", "is not a bot token: @BotFather gives digits:secret, e.g. 123456789:AAH…")
+	}
+	if c.Zalo.Token != "" && !zaloToken.MatchString(c.Zalo.Token) {
+		bad("zalo.token", "is not a bot token: Zalo Bot Manager gives bot_id:secret, e.g. 1234567890:AbC…")
+	}
+	switch strings.ToLower(c.Log.Level) {
+	case "", "debug", "info", "warn", "warning", "error":
+	default:
+		bad("log.level", "%q must be debug, info, warn or error", c.Log.Level)
+	}
+	if f := strings.ToLower(c.Log.Format); f != "text" && f != "json" {
+		bad("log.format", "%q must be text or json", c.Log.Format)
 	}
 	if err := feeds.ValidateSchedule(c.Poll.Schedule); err != nil {
 		bad("poll.schedule", "%v", err)
@@ -338,6 +358,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fs.PrintDefaults()
 		fmt.Fprint(stderr, "\n"+toolsUsage)
 	}
+	verbose := fs.Bool("v", false, "log at debug level (overrides log.level)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -357,6 +378,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		return 1
 	}
+	warnings := cfg.Warnings()
 	state := func(name, token string) string {
 		if token == "" {
 			return name + " off (no token)"
@@ -368,15 +390,17 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runTool(ctx, cfg, fs.Args(), stdout, stderr)
 	}
 	if *check {
+		for _, w := range warnings {
+			fmt.Fprintln(stdout, "warning: "+w)
+		}
 		fmt.Fprintf(stdout, "config ok: %d sections, %d feeds, database %s, %s, %s\n",
-			len(cfg.Sections), len(cfg.Feeds), cfg.Database, state("telegram", cfg.Telegram.Token), state("zalo", cfg.Zalo.Token))
+			len(cfg.Sections), len(cfg.Feeds), databaseShown(cfg.Database), state("telegram", cfg.Telegram.Token), state("zalo", cfg.Zalo.Token))
 		return 0
 	}
-	level := slog.LevelInfo
-	if *consoleMode {
-		level = slog.LevelWarn // keep the terminal for the conversation
+	log := newLogger(cfg.Log, *verbose, *consoleMode, stderr)
+	for _, w := range warnings {
+		log.Warn("config: " + w)
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	if !*consoleMode && cfg.Telegram.Token == "" && cfg.Zalo.Token == "" {
 		log.Error("no platform to run: set telegram.token (TELEGRAM_BOT_TOKEN) or zalo.token (ZALO_BOT_TOKEN), or use -console")
 		return 1
@@ -397,14 +421,15 @@ func lang(s string) string {
 
 // feedAdmin adapts the scheduler to what the bot needs.
 type feedAdmin struct {
-	s     *feeds.Scheduler
-	store *storage.Store
+	s       *feeds.Scheduler
+	store   *storage.Store
+	fetcher *feeds.Fetcher // reads a web page's <link rel="alternate"> feeds
 }
 
 func (f feedAdmin) AddFeed(ctx context.Context, url, section string, fullText bool) (storage.Feed, int, error) {
 	feed, res, err := f.s.AddFeed(ctx, url, section)
 	if err != nil {
-		return feed, 0, err
+		return feed, 0, f.explain(ctx, url, err)
 	}
 	if err := f.store.SetFeedFullText(ctx, feed.ID, fullText); err != nil {
 		return feed, 0, err
@@ -456,7 +481,7 @@ func serve(ctx context.Context, cfg Config, opts runOptions, stdin io.Reader, st
 	if err != nil {
 		return err
 	}
-	if err := syncConfig(ctx, store, cfg); err != nil {
+	if err := syncConfig(ctx, store, cfg, log); err != nil {
 		return err
 	}
 
@@ -536,7 +561,7 @@ func serve(ctx context.Context, cfg Config, opts runOptions, stdin io.Reader, st
 		MaxAge:        cfg.Delivery.MaxAge, Admins: adminChats,
 		Observe: m.observeSend,
 	})
-	core := bot.New(bot.Options{Store: store, Feeds: feedAdmin{scheduler, store}, Admins: admins, Log: log, Wake: dispatcher.Wake,
+	core := bot.New(bot.Options{Store: store, Feeds: feedAdmin{s: scheduler, store: store, fetcher: fetcher}, Admins: admins, Log: log, Wake: dispatcher.Wake,
 		OnCommand: m.countCommand})
 	poller.Notify = func(ctx context.Context, n feeds.Notice) {
 		err := core.NotifyFeed(ctx, bot.FeedNotice{Kind: string(n.Kind), FeedID: n.FeedID, URL: n.URL,
@@ -707,22 +732,31 @@ func mountWebhook(mux *http.ServeMux, webhookURL string, handler http.Handler) {
 	mux.Handle("POST "+path, handler)
 }
 
-// syncConfig loads the file's sections and feeds into the database (added
-// or updated, never duplicated). Feeds added from the chat stay.
-func syncConfig(ctx context.Context, store *storage.Store, cfg Config) error {
-	for _, s := range cfg.Sections {
-		if err := store.UpsertSection(ctx, storage.Section{Key: s.Key, Name: s.Name}); err != nil {
-			return err
-		}
+// syncConfig makes the database hold what the file says: its sections and
+// feeds are added or updated and owned by the file; feeds and sections it
+// no longer lists stop (see storage.SyncConfig). Feeds added from the chat
+// stay.
+func syncConfig(ctx context.Context, store *storage.Store, cfg Config, log *slog.Logger) error {
+	sections := make([]storage.Section, len(cfg.Sections))
+	for i, s := range cfg.Sections {
+		sections[i] = storage.Section{Key: s.Key, Name: s.Name}
 	}
-	for _, f := range cfg.Feeds {
-		feed, err := store.AddFeed(ctx, f.URL, f.Section, f.Schedule)
-		if err != nil {
-			return err
-		}
-		if err := store.SetFeedFullText(ctx, feed.ID, f.FullText); err != nil {
-			return err
-		}
+	fileFeeds := make([]storage.FileFeed, len(cfg.Feeds))
+	for i, f := range cfg.Feeds {
+		fileFeeds[i] = storage.FileFeed{URL: f.URL, Section: f.Section, Schedule: f.Schedule, FullText: f.FullText}
+	}
+	res, err := store.SyncConfig(ctx, sections, fileFeeds)
+	if err != nil {
+		return err
+	}
+	for _, f := range res.RemovedFeeds {
+		log.Info("config: feed removed from the file; stopped, its articles kept", "feed_id", f.ID, "url", f.URL)
+	}
+	for _, key := range res.RetiredSections {
+		log.Info("config: section removed from the file; hidden, its subscriptions kept dormant", "section", key)
+	}
+	for _, f := range res.AdoptedFeeds {
+		log.Info("config: feed added from the chat is now listed in the file; the file owns it", "feed_id", f.ID, "url", f.URL)
 	}
 	return nil
 }

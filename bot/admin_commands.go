@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -48,7 +49,7 @@ func (b *Bot) digest(ctx context.Context, r *request) error {
 	case len(fields) == 1 && (fields[0] == "off" || fields[0] == "hourly"):
 		mode = fields[0]
 	case len(fields) == 2 && fields[0] == "daily":
-		if m, ok := parseClock(fields[1]); ok {
+		if m, ok := parseTimeOfDay(fields[1]); ok {
 			mode, at = "daily", m
 		}
 	}
@@ -74,9 +75,9 @@ func (b *Bot) quiet(ctx context.Context, r *request) error {
 	args := strings.ReplaceAll(strings.ToLower(strings.TrimSpace(r.args)), " ", "")
 	start, end := -1, -1
 	if args != "off" {
-		from, to, ok := strings.Cut(strings.ReplaceAll(args, "–", "-"), "-")
-		s, ok1 := parseClock(from)
-		e, ok2 := parseClock(to)
+		from, to, ok := strings.Cut(strings.NewReplacer("–", "-", "—", "-", "đến", "-", "den", "-", "to", "-").Replace(args), "-")
+		s, ok1 := parseTimeOfDay(from)
+		e, ok2 := parseTimeOfDay(to)
 		if !ok || !ok1 || !ok2 || s == e {
 			r.reply(ctx, r.t("quiet_usage"))
 			return nil
@@ -92,6 +93,29 @@ func (b *Bot) quiet(ctx context.Context, r *request) error {
 	}
 	r.reply(ctx, r.t("mode_set", b.modeText(chat, r.lang)))
 	return nil
+}
+
+// parseTimeOfDay reads a time of day as people write it: "22:00", "6:00",
+// "22h", "6h30", "22g", "07.30", "22"; it returns minutes after midnight.
+func parseTimeOfDay(s string) (int, bool) {
+	s = strings.TrimSpace(strings.ToLower(s))
+	s = strings.TrimSuffix(strings.TrimSuffix(s, "giờ"), "gio")
+	h, m := s, ""
+	for _, sep := range []string{":", "h", "g", "."} {
+		if a, b, ok := strings.Cut(s, sep); ok {
+			h, m = a, b
+			break
+		}
+	}
+	if m == "" {
+		m = "0"
+	}
+	hour, err1 := strconv.Atoi(h)
+	minute, err2 := strconv.Atoi(m)
+	if err1 != nil || err2 != nil || len(h) > 2 || len(m) > 2 || hour < 0 || hour > 23 || minute < 0 || minute > 59 {
+		return 0, false
+	}
+	return hour*60 + minute, true
 }
 
 // modeText says how the chat takes its alerts.
@@ -244,7 +268,7 @@ func (b *Bot) sinceText(t time.Time) string {
 	if t.YearDay() == now.YearDay() && t.Year() == now.Year() {
 		return t.Format("15:04")
 	}
-	return t.Format("15:04 02/01")
+	return t.Format(timeLayout)
 }
 
 func (b *Bot) broadcast(ctx context.Context, r *request) error {

@@ -239,6 +239,8 @@ func (b *Bot) handler(cmd string) (handler, bool) {
 		return handler{fn: b.start}, true
 	case "help":
 		return handler{fn: b.help}, true
+	case "id":
+		return handler{fn: b.whoami}, true
 	case "sections":
 		return handler{fn: b.sections}, true
 	case "subscribe", "sub":
@@ -293,6 +295,7 @@ func Commands() []Command {
 	return []Command{
 		c("start", "Giới thiệu bot", "About this bot"),
 		c("help", "Danh sách lệnh", "List of commands"),
+		c("id", "Mã của bạn và của cuộc trò chuyện", "Your id and this chat's"),
 		c("sections", "Các chuyên mục, bấm để đăng ký", "Sections; tap to subscribe"),
 		c("subscribe", "Đăng ký một chuyên mục", "Subscribe to a section"),
 		c("unsubscribe", "Hủy đăng ký một chuyên mục", "Unsubscribe from a section"),

@@ -85,7 +85,25 @@ type stubFeeds struct {
 
 func (s *stubFeeds) AddFeed(_ context.Context, url, section string, fullText bool) (storage.Feed, int, error) {
 	if strings.Contains(url, "notafeed") {
-		return storage.Feed{}, 0, errors.New("feeds: not a feed: text/html")
+		return storage.Feed{}, 0, &FeedError{Reason: "not_feed", Err: errors.New("feeds: not a feed: text/html")}
+	}
+	if strings.Contains(url, "gone") {
+		return storage.Feed{}, 0, &FeedError{Reason: "status", Status: 404, Err: errors.New("feeds: fetch: unexpected status 404 File not found")}
+	}
+	if strings.Contains(url, "intranet") {
+		return storage.Feed{}, 0, &FeedError{Reason: "private", Err: errors.New("feeds: address 127.0.0.1 is private")}
+	}
+	if strings.Contains(url, "page-one") { // a web page announcing one feed
+		return storage.Feed{}, 0, &FeedError{Reason: "not_feed", Err: errors.New("feeds: not a feed"),
+			Alternates: []FeedLink{{URL: "https://x.vn/rss/home.rss", Title: "Trang chủ"}}}
+	}
+	if strings.Contains(url, "page-many") {
+		return storage.Feed{}, 0, &FeedError{Reason: "not_feed", Err: errors.New("feeds: not a feed"),
+			Alternates: []FeedLink{{URL: "https://x.vn/rss/a.rss", Title: "Thời sự"}, {URL: "https://x.vn/rss/b.rss", Title: "Thể thao"}}}
+	}
+	if strings.Contains(url, "page-known") {
+		return storage.Feed{}, 0, &FeedError{Reason: "not_feed", Err: errors.New("feeds: not a feed"),
+			Alternates: []FeedLink{{URL: "https://baolaocai.vn/rss/home.rss"}}}
 	}
 	s.added = append(s.added, fmt.Sprintf("%s %s %v", url, section, fullText))
 	return storage.Feed{ID: 7, URL: url, Section: section}, 3, nil
@@ -177,7 +195,7 @@ func TestCommands(t *testing.T) {
 		{"addfeed usage", "1", "/addfeed", []string{"Cú pháp"}},
 		{"addfeed bad scheme", "1", "/addfeed ftp://x.vn/rss chinh-tri", []string{"không phải địa chỉ http/https"}},
 		{"addfeed unknown section", "1", "/addfeed https://x.vn/rss nope", []string{"Không có chuyên mục"}},
-		{"addfeed not a feed", "1", "/addfeed https://x.vn/notafeed chinh-tri", []string{"Không thêm được", "not a feed"}},
+		{"addfeed not a feed", "1", "/addfeed https://x.vn/notafeed chinh-tri", []string{"Không thêm được", "là một trang web, không phải nguồn tin"}},
 		{"addfeed ok", "1", "/addfeed https://x.vn/rss chinh tri", []string{"#7", "3 bài"}},
 		{"addfeed full text", "1", "/addfeed https://x.vn/titles.rss kinh-te full_text", []string{"#7", "trang bài"}},
 		{"delfeed unknown", "1", "/delfeed 999", []string{"Không có nguồn tin"}},

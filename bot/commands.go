@@ -12,7 +12,7 @@ import (
 )
 
 func (b *Bot) start(ctx context.Context, r *request) error {
-	r.reply(ctx, r.t("welcome"))
+	r.reply(ctx, r.t("welcome")+"\n\n"+r.t("start_id", Escape(r.UserID)))
 	return nil
 }
 
@@ -285,7 +285,18 @@ func (b *Bot) mysubs(ctx context.Context, r *request) error {
 	if err != nil {
 		return err
 	}
+	dormant, err := b.store.DormantSubscriptions(ctx, r.Chat.ChatRef)
+	if err != nil {
+		return err
+	}
 	mode := "\n\n" + b.modeText(chat, r.lang)
+	if len(dormant) > 0 {
+		lines := make([]string, len(dormant))
+		for i, s := range dormant {
+			lines[i] = fmt.Sprintf("• %s — <code>%s</code>", Escape(s.Name), Escape(s.Key))
+		}
+		mode = "\n\n" + r.t("mysubs_dormant", strings.Join(lines, "\n")) + mode
+	}
 	if len(subs) == 0 {
 		r.reply(ctx, r.t("mysubs_none")+mode)
 		return nil
@@ -446,6 +457,9 @@ func (b *Bot) addFeed(ctx context.Context, r *request) error {
 	if b.feeds == nil {
 		return errors.New("bot: no feed scheduler")
 	}
+	if b.feedExists(ctx, r, rawURL, "addfeed_exists") {
+		return nil
+	}
 	// Probing the feed may take as long as its server does: answer now,
 	// report when it is done.
 	b.inBackground(ctx, r, r.t("addfeed_checking"), func(ctx context.Context) error {
@@ -453,22 +467,79 @@ func (b *Bot) addFeed(ctx context.Context, r *request) error {
 		if err != nil && ctx.Err() != nil {
 			return err // later says it took too long
 		}
+		var fe *FeedError
+		if err != nil && errors.As(err, &fe) && fe.Reason == "not_feed" && len(fe.Alternates) > 0 {
+			b.log.Info("bot: addfeed given a web page", "url", rawURL, "feeds", len(fe.Alternates))
+			return b.addDiscovered(ctx, r, rawURL, fe.Alternates, sec, fullText)
+		}
 		if err != nil {
 			b.log.Info("bot: addfeed refused", "url", rawURL, "err", err)
-			r.reply(ctx, r.t("addfeed_failed", Escape(truncate(err.Error(), 300))))
+			r.reply(ctx, r.t("addfeed_failed", feedErrorText(r.lang, err)))
 			return nil
 		}
-		title := feed.Title
-		if title == "" {
-			title = feed.URL
-		}
-		text := r.t("addfeed_ok", feed.ID, Escape(title), Escape(sec.Name), items)
-		if fullText {
-			text += "\n" + r.t("addfeed_full_text")
-		}
-		r.reply(ctx, text)
+		r.reply(ctx, b.addedText(r, feed, sec, items, fullText))
 		return nil
 	})
+	return nil
+}
+
+// feedExists replies with key (feed id, section name, URL) and reports
+// true when rawURL is already a feed, in any spelling of it.
+func (b *Bot) feedExists(ctx context.Context, r *request, rawURL, key string) bool {
+	feed, err := b.store.FeedByURL(ctx, rawURL)
+	if err != nil {
+		if !errors.Is(err, storage.ErrNotFound) {
+			b.log.Warn("bot: look up feed", "url", rawURL, "err", err)
+		}
+		return false
+	}
+	r.reply(ctx, r.t(key, feed.ID, Escape(redactURL(feed.URL)), b.names(ctx, []string{feed.Section})))
+	return true
+}
+
+// addedText says a feed was added.
+func (b *Bot) addedText(r *request, feed storage.Feed, sec storage.Section, items int, fullText bool) string {
+	title := feed.Title
+	if title == "" {
+		title = feed.URL
+	}
+	text := r.t("addfeed_ok", feed.ID, Escape(title), Escape(sec.Name), items)
+	if fullText {
+		text += "\n" + r.t("addfeed_full_text")
+	}
+	return text
+}
+
+// addDiscovered answers /addfeed given a web page that announces feeds:
+// the one it announces is added; several are listed to choose from.
+func (b *Bot) addDiscovered(ctx context.Context, r *request, page string, links []FeedLink, sec storage.Section, fullText bool) error {
+	if len(links) > 1 {
+		lines := []string{r.t("addfeed_choose", Escape(redactURL(page)), len(links))}
+		for i, l := range links {
+			line := fmt.Sprintf("%d. ", i+1)
+			if l.Title != "" {
+				line += "<b>" + Escape(truncate(l.Title, 80)) + "</b> — "
+			}
+			line += "<code>/addfeed " + Escape(l.URL) + " " + Escape(sec.Key) + "</code>"
+			lines = append(lines, line)
+		}
+		r.reply(ctx, strings.Join(lines, "\n"))
+		return nil
+	}
+	link := links[0].URL
+	if b.feedExists(ctx, r, link, "addfeed_exists_found") {
+		return nil
+	}
+	feed, items, err := b.feeds.AddFeed(ctx, link, sec.Key, fullText)
+	if err != nil && ctx.Err() != nil {
+		return err
+	}
+	if err != nil {
+		b.log.Info("bot: addfeed refused the page's feed", "page", page, "url", link, "err", err)
+		r.reply(ctx, r.t("addfeed_found_failed", Escape(redactURL(link)), feedErrorText(r.lang, err)))
+		return nil
+	}
+	r.reply(ctx, r.t("addfeed_found", Escape(redactURL(feed.URL)))+"\n"+b.addedText(r, feed, sec, items, fullText))
 	return nil
 }
 
@@ -490,6 +561,11 @@ func (b *Bot) delFeed(ctx context.Context, r *request) error {
 	}
 	if err != nil {
 		return err
+	}
+	if feed.Origin == storage.OriginFile {
+		// The file owns it: deleted here, it would come back at the next start.
+		r.reply(ctx, r.t("delfeed_file", feed.ID, Escape(redactURL(feed.URL))))
+		return nil
 	}
 	if b.feeds == nil {
 		return errors.New("bot: no feed scheduler")

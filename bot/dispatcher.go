@@ -387,6 +387,9 @@ func (d *Dispatcher) render(del storage.Delivery) Message {
 		return msg
 	}
 	msg.HTML = Alert(del.Article, del.Chat.Lang, chatLocation(del.Chat))
+	if del.Text != "" { // a /follow queued it: say which phrase matched
+		msg.HTML += "\n" + tr(del.Chat.Lang, "alert_follow", Escape(del.Text))
+	}
 	msg.PhotoURL = del.Article.ImageURL
 	return msg
 }

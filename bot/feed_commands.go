@@ -27,7 +27,7 @@ func (b *Bot) listFeeds(ctx context.Context, r *request) error {
 		if t.IsZero() {
 			return r.t("never")
 		}
-		return t.In(b.loc).Format("15:04 02/01")
+		return formatTime(t, b.loc)
 	}
 	now := time.Now()
 	var parts []string
@@ -35,6 +35,11 @@ func (b *Bot) listFeeds(ctx context.Context, r *request) error {
 		line := r.t("feed_line", f.ID, Escape(redactURL(f.URL)), Escape(f.Section), f.Articles, when(f.LastSuccess))
 		if f.FullText {
 			line += " · full_text"
+		}
+		if f.Origin == storage.OriginFile {
+			line += r.t("feed_origin_file")
+		} else {
+			line += r.t("feed_origin_chat")
 		}
 		failing := f.LastError != "" && !f.LastErrorAt.Before(f.LastSuccess)
 		state := "feed_state_ok"
@@ -54,12 +59,12 @@ func (b *Bot) listFeeds(ctx context.Context, r *request) error {
 			line += r.t("feed_next", when(f.NextAttempt))
 		}
 		if failing {
-			line += r.t("feed_error", when(f.LastErrorAt), Escape(truncate(f.LastError, 200)))
+			line += r.t("feed_error", when(f.LastErrorAt), storedErrorText(r.lang, f.LastError))
 		}
 		parts = append(parts, line)
 	}
 	// Long lists are split by the adapter at line boundaries.
-	r.reply(ctx, r.t("feeds_head")+"\n\n"+strings.Join(parts, "\n"))
+	r.reply(ctx, r.t("feeds_head")+"\n\n"+strings.Join(parts, "\n")+"\n\n"+r.t("feeds_origin_foot"))
 	return nil
 }
 
@@ -106,7 +111,7 @@ func FeedNoticeHTML(lang string, n FeedNotice) string {
 	u := Escape(redactURL(n.URL))
 	switch n.Kind {
 	case "paused":
-		return tr(lang, "notice_feed_paused", n.FeedID, u, n.Failures, Escape(truncate(n.Error, 300)), n.FeedID)
+		return tr(lang, "notice_feed_paused", n.FeedID, u, n.Failures, storedErrorText(lang, n.Error), n.FeedID)
 	case "flood":
 		return tr(lang, "notice_feed_flood", n.FeedID, u, n.New, n.Pushed, n.Withheld)
 	}

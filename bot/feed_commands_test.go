@@ -28,7 +28,7 @@ func TestFeedsShowsHealthAndResumefeed(t *testing.T) {
 
 	vi := e.say(t, "1", "/feeds")
 	for _, want := range []string{"tình trạng: lỗi · lỗi liên tiếp: 2", "lần thử tới: " + now.Add(2*time.Hour).In(VietnamTime()).Format("15:04"),
-		"&lt;Service Unavailable&gt;", "tình trạng: tạm dừng · lỗi liên tiếp: 3", "/resumefeed 2", "user:xxxxx@private.example"} {
+		"máy chủ đang gặp sự cố (lỗi 503)", "tình trạng: tạm dừng · lỗi liên tiếp: 3", "/resumefeed 2", "user:xxxxx@private.example"} {
 		if !strings.Contains(vi, want) {
 			t.Errorf("/feeds lacks %q:\n%s", want, vi)
 		}
@@ -73,9 +73,9 @@ func TestFeedsShowsHealthAndResumefeed(t *testing.T) {
 }
 
 func TestFeedNoticeHTML(t *testing.T) {
-	paused := FeedNotice{Kind: "paused", FeedID: 3, URL: "https://u:pw@x.example/rss", Failures: 50, Error: "status <503>"}
+	paused := FeedNotice{Kind: "paused", FeedID: 3, URL: "https://u:pw@x.example/rss", Failures: 50, Error: "feeds: fetch https://x.example/rss: unexpected status 503 <Service Unavailable>"}
 	vi := FeedNoticeHTML("vi", paused)
-	if !strings.Contains(vi, "#3") || !strings.Contains(vi, "50 lần lỗi") || !strings.Contains(vi, "&lt;503&gt;") ||
+	if !strings.Contains(vi, "#3") || !strings.Contains(vi, "50 lần lỗi") || !strings.Contains(vi, "máy chủ đang gặp sự cố (lỗi 503)") || strings.Contains(vi, "Service") ||
 		!strings.Contains(vi, "/resumefeed 3") || strings.Contains(vi, "pw@") {
 		t.Errorf("paused notice: %q", vi)
 	}

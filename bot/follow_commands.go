@@ -10,8 +10,9 @@ import (
 
 // maxFollows bounds a chat's keyword alerts; maxPhrase a phrase's length.
 const (
-	maxFollows = 20
-	maxPhrase  = 60
+	maxFollows       = 20
+	maxPhrase        = 60
+	minPhraseLetters = 2
 )
 
 func (b *Bot) follow(ctx context.Context, r *request) error {
@@ -21,6 +22,11 @@ func (b *Bot) follow(ctx context.Context, r *request) error {
 	phrase := storage.FoldedWords(r.args)
 	if phrase == "" {
 		r.reply(ctx, r.t("follow_usage"))
+		return nil
+	}
+	if letters(phrase) < minPhraseLetters {
+		// One letter matches nearly every article.
+		r.reply(ctx, r.t("follow_too_short", minPhraseLetters))
 		return nil
 	}
 	if utf8.RuneCountInString(phrase) > maxPhrase {

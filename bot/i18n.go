@@ -31,12 +31,12 @@ var texts = map[string][2]string{
 			"/subscribe <i>chuyên mục</i> — đăng ký (<code>all</code> = tất cả)\n/unsubscribe <i>chuyên mục</i> — hủy đăng ký\n" +
 			"/mysubs — chuyên mục bạn đang nhận\n/latest [<i>chuyên mục</i>] — 5 tin mới nhất\n/search <i>từ khóa</i> [<i>chuyên mục</i>] — tìm bài (gõ không dấu cũng được); /more — trang sau\n" +
 			"/follow <i>cụm từ</i> — báo bài có cụm từ ở mọi chuyên mục; /unfollow, /follows\n" +
-			"/digest off|hourly|daily <i>HH:MM</i> — nhận bản tin thay vì từng bài\n/quiet <i>HH:MM-HH:MM</i>|off — giờ yên lặng",
+			"/digest off|hourly|daily <i>HH:MM</i> — nhận bản tin thay vì từng bài\n/quiet <i>HH:MM-HH:MM</i>|off — giờ yên lặng\n/id — mã của bạn và của cuộc trò chuyện\n\nMọi giờ đều là giờ Việt Nam (UTC+7).",
 		"<b>Commands</b>\n/start — introduction\n/help — this list\n/sections — the sections; tap to subscribe or unsubscribe\n" +
 			"/subscribe <i>section</i> — subscribe (<code>all</code> = every section)\n/unsubscribe <i>section</i> — unsubscribe\n" +
 			"/mysubs — your subscriptions\n/latest [<i>section</i>] — the 5 newest articles\n/search <i>words</i> [<i>section</i>] — search articles (accents optional); /more — next page\n" +
 			"/follow <i>phrase</i> — alerts for a phrase in any section; /unfollow, /follows\n" +
-			"/digest off|hourly|daily <i>HH:MM</i> — digests instead of single alerts\n/quiet <i>HH:MM-HH:MM</i>|off — quiet hours",
+			"/digest off|hourly|daily <i>HH:MM</i> — digests instead of single alerts\n/quiet <i>HH:MM-HH:MM</i>|off — quiet hours\n/id — your id and this chat's\n\nAll times are Vietnam time (UTC+7).",
 	},
 	"help_admin": {
 		"\n\n<b>Quản trị</b>\n/addfeed <i>URL chuyên-mục</i> — thêm nguồn tin\n/delfeed <i>ID|URL</i> — xóa nguồn tin\n/feeds — các nguồn tin và tình trạng\n/resumefeed <i>ID</i> — bật lại nguồn tin đã tạm dừng\n" +
@@ -91,14 +91,14 @@ var texts = map[string][2]string{
 	"combined_head":       {"📰 %d bài mới", "📰 %d new articles"},
 	"group_admin_only":    {"Trong nhóm, chỉ quản trị viên của nhóm mới đổi được đăng ký và cách nhận tin.", "In a group, only the group's administrators can change its subscriptions and settings."},
 	"digest_usage":        {"Cú pháp: /digest off | hourly | daily HH:MM (ví dụ /digest daily 07:00)", "Usage: /digest off | hourly | daily HH:MM (e.g. /digest daily 07:00)"},
-	"quiet_usage":         {"Cú pháp: /quiet HH:MM-HH:MM hoặc /quiet off (ví dụ /quiet 22:00-06:00)", "Usage: /quiet HH:MM-HH:MM or /quiet off (e.g. /quiet 22:00-06:00)"},
+	"quiet_usage":         {"Cú pháp: /quiet HH:MM-HH:MM hoặc /quiet off (ví dụ /quiet 22:00-6:00 hay /quiet 22h-6h)", "Usage: /quiet HH:MM-HH:MM or /quiet off (e.g. /quiet 22:00-6:00 or /quiet 22h-6h)"},
 	"mode_set":            {"Đã lưu. %s", "Saved. %s"},
 	"mode_each":           {"Cách nhận tin: từng bài, ngay khi có.", "Delivery: each article as it comes."},
 	"mode_hourly":         {"Cách nhận tin: bản tin mỗi giờ.", "Delivery: an hourly digest."},
 	"mode_daily":          {"Cách nhận tin: bản tin hằng ngày lúc %s.", "Delivery: a daily digest at %s."},
 	"mode_quiet":          {"Giờ yên lặng: %s–%s (tin đến lúc đó được gom lại, gửi khi hết giờ).", "Quiet hours: %s–%s (alerts are held and sent as one digest afterwards)."},
 	"channel_usage":       {"Cú pháp: /channel add <i>@tên|-100ID chuyên-mục…</i> (hoặc <code>all</code>), /channel del <i>@tên|-100ID</i>\nCác mã hợp lệ: %s", "Usage: /channel add <i>@name|-100ID section…</i> (or <code>all</code>), /channel del <i>@name|-100ID</i>\nValid keys: %s"},
-	"channel_unsupported": {"Nền tảng này không có kênh hay nhóm để gắn.", "This platform has no channels or groups to bind."},
+	"channel_unsupported": {"Gắn kênh hay nhóm là tính năng của Telegram: hãy dùng lệnh này trong Telegram.", "Channels and groups are a Telegram feature: use this command on Telegram."},
 	"channel_not_found":   {"Không tìm thấy kênh/nhóm %s: %s", "Could not find the channel or group %s: %s"},
 	"channel_cannot_post": {"Không gắn được %s: bot phải là quản trị viên có quyền đăng tin ở đó (%s).", "Cannot bind %s: the bot must be an administrator allowed to post there (%s)."},
 	"channel_added":       {"Đã gắn %s: sẽ đăng tin mới của %s.", "Bound %s: it will get new articles of %s."},
@@ -109,7 +109,7 @@ var texts = map[string][2]string{
 	"inactive":            {"không còn nhận được tin", "no longer reachable"},
 	"stats_head":          {"<b>Tình trạng bot</b>", "<b>Bot health</b>"},
 	"stats_feeds":         {"Nguồn tin: %d (%d tốt, %d lỗi, %d chưa lấy lần nào)", "Feeds: %d (%d ok, %d failing, %d not polled yet)"},
-	"stats_articles":      {"Bài: %d (24 giờ qua: %d)", "Articles: %d (last 24 h: %d)"},
+	"stats_articles":      {"Bài: %d (lưu trong 24 giờ qua: %d)", "Articles: %d (stored in the last 24 h: %d)"},
 	"stats_platform":      {"%s — cuộc trò chuyện: %d hoạt động, %d ngừng; 24 giờ qua: %d đã gửi, %d chờ, %d lỗi, %d bỏ", "%s — chats: %d active, %d inactive; last 24 h: %d sent, %d pending, %d failed, %d dropped"},
 	"stats_queue":         {"Hàng đợi: %d tin, cũ nhất %s", "Queue: %d, oldest %s"},
 	"broadcast_usage":     {"Cú pháp: /broadcast <i>nội dung</i>", "Usage: /broadcast <i>text</i>"},
@@ -180,6 +180,63 @@ var texts = map[string][2]string{
 	"opml_and_more":       {"… và %d nguồn khác", "… and %d more"},
 	"help_admin_opml": {"\n/export — tải danh sách nguồn tin (tệp OPML); gửi tệp <b>.opml</b> cho bot để nhập, chú thích là mã chuyên mục nếu muốn",
 		"\n/export — download the feed list (an OPML file); send an <b>.opml</b> file to the bot to import it, with a section key as its caption if you like"},
+
+	// Set-up, configuration and errors in words (issue 9, items 1–10: setup_commands.go, commands.go).
+	"start_id": {"Mã của bạn: <code>%s</code> (gõ /id để xem thêm).", "Your id: <code>%s</code> (type /id for more)."},
+	"id_text": {
+		"Nền tảng: %s\nMã người dùng của bạn: <code>%s</code>\nMã cuộc trò chuyện này: <code>%s</code>",
+		"Platform: %s\nYour user id: <code>%s</code>\nThis chat's id: <code>%s</code>",
+	},
+	"id_group": {"(Đây là nhóm: mã nhóm khác mã của bạn.)", "(This is a group: its id differs from yours.)"},
+	"id_hint": {
+		"Để làm quản trị viên của bot, thêm mã của bạn vào tệp cấu hình: %s, rồi khởi động lại bot.",
+		"To become an administrator of the bot, add your id to the configuration file: %s, then restart the bot.",
+	},
+	"id_admin":             {"Bạn là quản trị viên của bot.", "You are an administrator of the bot."},
+	"mysubs_dormant":       {"<b>Tạm ngưng</b> (chuyên mục đã bị gỡ khỏi tệp cấu hình; sẽ nhận tin lại nếu chuyên mục trở lại):\n%s", "<b>Dormant</b> (the section was removed from the configuration file; news resumes if it returns):\n%s"},
+	"addfeed_exists":       {"Nguồn tin này đã có: #%d (%s), chuyên mục %s. Xem /feeds.", "This feed already exists: #%d (%s), section %s. See /feeds."},
+	"addfeed_exists_found": {"Trang này dẫn tới nguồn tin đã có: #%d (%s), chuyên mục %s. Xem /feeds.", "This page points to a feed that already exists: #%d (%s), section %s. See /feeds."},
+	"addfeed_found":        {"Đó là một trang web; tôi tìm thấy nguồn tin của nó: %s", "That is a web page; I found its feed: %s"},
+	"addfeed_found_failed": {"Đó là một trang web; nguồn tin của nó (%s) không dùng được: %s", "That is a web page; its feed (%s) cannot be used: %s"},
+	"addfeed_choose":       {"Đó là một trang web (%s) có %d nguồn tin. Chọn một và gửi lệnh tương ứng:", "That is a web page (%s) with %d feeds. Choose one and send its command:"},
+	"delfeed_file": {
+		"Nguồn tin #%d (%s) nằm trong tệp cấu hình nên không xóa được từ đây: hãy bỏ nó khỏi mục <code>feeds</code> của tệp cấu hình rồi khởi động lại bot.",
+		"Feed #%d (%s) is listed in the configuration file, so it cannot be removed from here: remove it from <code>feeds</code> in the configuration file and restart the bot.",
+	},
+	"feed_origin_file":  {" · 📄 tệp cấu hình", " · 📄 config file"},
+	"feed_origin_chat":  {" · 💬 thêm từ chat", " · 💬 added in chat"},
+	"feeds_origin_foot": {"📄 = có trong tệp cấu hình (sửa tệp để đổi); 💬 = thêm bằng /addfeed (xóa bằng /delfeed).", "📄 = listed in the configuration file (edit the file to change it); 💬 = added with /addfeed (remove with /delfeed)."},
+	"follow_too_short":  {"Cụm từ cần ít nhất %d chữ cái.", "A phrase needs at least %d letters."},
+	"alert_follow":      {"🔔 Theo dõi: “%s”", "🔔 Following: “%s”"},
+
+	"feed_err_not_feed":    {"địa chỉ này là một trang web, không phải nguồn tin RSS, Atom hay JSON, và trang không dẫn tới nguồn tin nào.", "this address is a web page, not an RSS, Atom or JSON feed, and the page points to no feed."},
+	"feed_err_private":     {"địa chỉ này thuộc mạng nội bộ; bot chỉ đọc nguồn tin trên Internet (quản trị có thể bật <code>poll.allow_private_addresses</code>).", "this address is on a private network; the bot only reads feeds on the Internet (an operator can set <code>poll.allow_private_addresses</code>)."},
+	"feed_err_status":      {"máy chủ trả lời lỗi %d.", "the server answered with error %d."},
+	"feed_err_status_404":  {"không tìm thấy trang này trên máy chủ (lỗi %d). Hãy kiểm tra lại địa chỉ.", "the server has no such page (error %d). Please check the address."},
+	"feed_err_status_403":  {"máy chủ từ chối cho bot đọc (lỗi %d).", "the server refuses to let the bot read it (error %d)."},
+	"feed_err_status_429":  {"máy chủ đang hạn chế số lần đọc (lỗi %d); thử lại sau.", "the server is limiting requests (error %d); try again later."},
+	"feed_err_status_5xx":  {"máy chủ đang gặp sự cố (lỗi %d); thử lại sau.", "the server is having trouble (error %d); try again later."},
+	"feed_err_timeout":     {"máy chủ trả lời quá chậm; thử lại sau.", "the server took too long to answer; try again later."},
+	"feed_err_too_large":   {"nội dung quá lớn so với giới hạn của bot.", "the document is larger than the bot accepts."},
+	"feed_err_too_complex": {"nội dung quá phức tạp (lồng nhau quá sâu hoặc quá nhiều phần tử).", "the document is too complex (nested too deep or too many elements)."},
+	"feed_err_unreachable": {"không kết nối được tới máy chủ (tên miền sai, máy chủ tắt hoặc chuyển hướng vòng vòng).", "the server cannot be reached (wrong domain name, server down, or a redirect loop)."},
+	"feed_err_invalid_url": {"đây không phải địa chỉ http/https hợp lệ.", "this is not a valid http/https address."},
+	"feed_err_broken":      {"nguồn tin bị lỗi định dạng, không đọc được.", "the feed is malformed and cannot be read."},
+	"feed_err_other":       {"đã có lỗi khi đọc nguồn tin; chi tiết nằm trong nhật ký của bot.", "something went wrong reading the feed; the details are in the bot's log."},
+
+	// English singular forms (see countArg): Vietnamese nouns do not change.
+	"digest_head_one":       {"", "📰 Digest: %d new article"},
+	"quiet_head_one":        {"", "🌙 %d new article during quiet hours"},
+	"combined_head_one":     {"", "📰 %d new article"},
+	"broadcast_queued_one":  {"", "Queued for %d chat."},
+	"broadcast_already_one": {"", "This announcement was already queued for %d chat; it is not sent again."},
+	"addfeed_ok_one":        {"", "Added feed #%d (%s) to %s: %d current article stored (not announced); new ones will be."},
+}
+
+// countArg gives, for texts whose English changes with a count, which
+// argument is the count: when it is 1, key+"_one" is used in English.
+var countArg = map[string]int{
+	"digest_head": 0, "quiet_head": 0, "combined_head": 0, "broadcast_queued": 0, "broadcast_already": 0, "addfeed_ok": 3,
 }
 
 // tr returns the text for key in language lg ("vi" or "en"), formatted with args.
@@ -191,6 +248,9 @@ func tr(lg, key string, args ...any) string {
 	s := t[0]
 	if lg == "en" {
 		s = t[1]
+		if i, ok := countArg[key]; ok && i < len(args) && args[i] == 1 {
+			s = texts[key+"_one"][1]
+		}
 	}
 	if len(args) == 0 {
 		return s

@@ -32,6 +32,15 @@ func truncate(s string, n int) string {
 	return strings.TrimRight(cut, " ,;:-–") + "…"
 }
 
+// timeLayout is the one way the bot writes a moment: "22:42 03/12/2026",
+// in the chat's zone (Vietnam time unless said otherwise, as /help says).
+const timeLayout = "15:04 02/01/2006"
+
+// formatTime writes t in loc with timeLayout.
+func formatTime(t time.Time, loc *time.Location) string {
+	return t.In(loc).Format(timeLayout)
+}
+
 // Alert renders an article as an alert: bold title, section, source and
 // local time, the summary and the link. Every piece of feed text is escaped.
 func Alert(a *storage.Article, lg string, loc *time.Location) string {
@@ -44,7 +53,7 @@ func Alert(a *storage.Article, lg string, loc *time.Location) string {
 	if src := sourceName(a); src != "" {
 		meta = append(meta, Escape(src))
 	}
-	meta = append(meta, a.Published.In(loc).Format("15:04 02/01/2006"))
+	meta = append(meta, formatTime(a.Published, loc))
 	b.WriteString("<i>" + strings.Join(meta, " · ") + "</i>\n")
 	if a.Summary != "" {
 		b.WriteString("\n" + Escape(truncate(a.Summary, 600)) + "\n")
@@ -85,7 +94,7 @@ func articleLine(a *storage.Article, loc *time.Location) string {
 	if a.SectionName != "" {
 		line += Escape(a.SectionName) + " · "
 	}
-	line += a.Published.In(loc).Format("02/01/2006 15:04") + "</i>"
+	line += formatTime(a.Published, loc) + "</i>"
 	if a.Link != "" {
 		line += "\n  " + Escape(a.Link)
 	}

@@ -102,7 +102,7 @@ func TestCleanSeedPage(t *testing.T) {
 // The seed as it was first given, page text without markup: its captions
 // and chrome go too.
 func TestCleanSeedText(t *testing.T) {
-	b, err := os.ReadFile("../../shared/seed/baolaocai-khoa-giao.txt")
+	b, err := os.ReadFile("testdata/seed/baolaocai-khoa-giao.txt")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,7 @@ import (
 )
 
 // seedPage is the Báo Lào Cai article page this product was conceived around.
-const seedPage = "../../shared/seed/baolaocai-khoa-giao.html"
+const seedPage = "testdata/seed/baolaocai-khoa-giao.html"
 
 func readSeed(t *testing.T) string {
 	t.Helper()

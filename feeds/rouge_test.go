@@ -3,7 +3,9 @@ package feeds
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,6 +28,11 @@ type evalArticle struct {
 func loadEval(t testing.TB, name string) []evalArticle {
 	t.Helper()
 	f, err := os.Open(filepath.Join(evalDir, name))
+	if errors.Is(err, fs.ErrNotExist) {
+		// A clone has no ../shared beside it: the evaluation set is the
+		// project's, too large for the repository.
+		t.Skipf("evaluation set %s absent (it lives in ../shared/eval beside the checkout)", name)
+	}
 	if err != nil {
 		t.Fatalf("open evaluation set: %v", err)
 	}

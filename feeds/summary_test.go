@@ -12,8 +12,8 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// samplesDir holds the real-shaped feed samples shared by the project.
-const samplesDir = "../../shared/feeds"
+// samplesDir holds real-shaped feed samples (copies of ../shared/feeds, so a clone tests alone).
+const samplesDir = "testdata/feeds"
 
 var sampleFiles = []string{
 	"vnexpress-tin-moi-nhat.xml", "tuoitre-tin-moi-nhat.xml", "thanhnien-home.xml",

@@ -339,13 +339,14 @@ func nullIfEmpty(s string) any {
 }
 
 // enqueueSection queues the article for every active chat subscribed to the
-// section; the unique (chat, article) key makes a second queueing a no-op.
+// section, unless the section was retired (its subscriptions are dormant); the unique (chat, article) key makes a second queueing a no-op.
 func enqueueSection(ctx context.Context, tx *sql.Tx, articleID int64, section string, now time.Time) (int, error) {
 	r, err := tx.ExecContext(ctx, `
 		INSERT INTO deliveries(platform, chat_id, article_id, next_attempt_at, created_at)
 		SELECT s.platform, s.chat_id, ?, ?, ?
 		FROM subscriptions s JOIN chats c ON c.platform = s.platform AND c.id = s.chat_id
 		WHERE s.section = ? AND c.active = 1
+			AND NOT EXISTS (SELECT 1 FROM sections r WHERE r.key = s.section AND r.retired = 1)
 		ORDER BY s.created_at
 		ON CONFLICT DO NOTHING`,
 		articleID, now.UnixMilli(), now.UnixMilli(), section)
@@ -356,12 +357,18 @@ func enqueueSection(ctx context.Context, tx *sql.Tx, articleID int64, section st
 	return int(n), nil
 }
 
+// The section is the article's own (it outlives its feed), the feed's for
+// articles stored before it was recorded.
 const articleColumns = `a.id, coalesce(a.feed_id, 0), a.link, a.title, a.summary, a.image_url, a.published_at,
-	coalesce(f.section, ''), coalesce(sec.name, ''), coalesce(nullif(f.title, ''), f.url, '')`
+	coalesce(nullif(a.section, ''), f.section, ''), coalesce(sec.name, ''), coalesce(nullif(f.title, ''), f.url, '')`
 
 const articleJoins = ` FROM articles a
 	LEFT JOIN feeds f ON f.id = a.feed_id
-	LEFT JOIN sections sec ON sec.key = f.section`
+	LEFT JOIN sections sec ON sec.key = coalesce(nullif(a.section, ''), f.section)`
+
+// inSection keeps the articles of a section (one parameter, given twice):
+// their own, and those another feed of the section carried too.
+const inSection = `(a.section = ? OR a.id IN (SELECT fi.article_id FROM feed_items fi JOIN feeds f2 ON f2.id = fi.feed_id WHERE f2.section = ?))`
 
 func scanArticle(row interface{ Scan(...any) error }) (Article, error) {
 	var a Article
@@ -412,8 +419,8 @@ func (s *Store) Latest(ctx context.Context, section string, limit int) ([]Articl
 			ORDER BY a.published_at DESC, a.id DESC LIMIT ?`, limit)
 	}
 	return s.queryArticles(ctx, `SELECT `+articleColumns+articleJoins+`
-		WHERE a.id IN (SELECT fi.article_id FROM feed_items fi JOIN feeds f2 ON f2.id = fi.feed_id WHERE f2.section = ?)
-		ORDER BY a.published_at DESC, a.id DESC LIMIT ?`, section, limit)
+		WHERE `+inSection+`
+		ORDER BY a.published_at DESC, a.id DESC LIMIT ?`, section, section, limit)
 }
 
 // Search returns the best matches for what a person typed, among titles and
@@ -435,8 +442,8 @@ func (s *Store) Search(ctx context.Context, input, section string, limit, offset
 			ON m.rowid = a.id`
 	args := []any{expr}
 	if section != "" {
-		q += ` WHERE a.id IN (SELECT fi.article_id FROM feed_items fi JOIN feeds f2 ON f2.id = fi.feed_id WHERE f2.section = ?)`
-		args = append(args, section)
+		q += ` WHERE ` + inSection
+		args = append(args, section, section)
 	}
 	q += ` ORDER BY round(m.rank / (1.0 + max(? - a.published_at, 0) / 2592000000.0), 1), a.published_at DESC, a.id DESC LIMIT ? OFFSET ?`
 	args = append(args, time.Now().UnixMilli(), limit, offset)

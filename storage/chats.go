@@ -41,7 +41,7 @@ func (s *Store) Subscribe(ctx context.Context, chat ChatRef, keys []string) ([]s
 		for _, key := range keys {
 			r, err := tx.ExecContext(ctx, `
 				INSERT INTO subscriptions(platform, chat_id, section, created_at)
-				SELECT ?, ?, key, ? FROM sections WHERE key = ?
+				SELECT ?, ?, key, ? FROM sections WHERE key = ? AND retired = 0
 				ON CONFLICT DO NOTHING`, chat.Platform, chat.ID, now, key)
 			if err != nil {
 				return fmt.Errorf("storage: subscribe %s to %s: %w", chat, key, err)
@@ -51,7 +51,7 @@ func (s *Store) Subscribe(ctx context.Context, chat ChatRef, keys []string) ([]s
 				continue
 			}
 			var exists int
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sections WHERE key = ?`, key).Scan(&exists); err != nil {
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sections WHERE key = ? AND retired = 0`, key).Scan(&exists); err != nil {
 				return fmt.Errorf("storage: check section %s: %w", key, err)
 			}
 			if exists == 0 {
@@ -83,11 +83,24 @@ func (s *Store) Unsubscribe(ctx context.Context, chat ChatRef, keys []string) ([
 	return removed, err
 }
 
-// Subscriptions lists the sections the chat is subscribed to, in display order.
+// Subscriptions lists the sections the chat is subscribed to, in display
+// order; the subscriptions to retired sections are not among them (see
+// DormantSubscriptions).
 func (s *Store) Subscriptions(ctx context.Context, chat ChatRef) ([]Section, error) {
+	return s.subscriptions(ctx, chat, false)
+}
+
+// DormantSubscriptions lists the chat's subscriptions to sections removed
+// from the configuration file: kept, sending nothing, alive again if the
+// section returns.
+func (s *Store) DormantSubscriptions(ctx context.Context, chat ChatRef) ([]Section, error) {
+	return s.subscriptions(ctx, chat, true)
+}
+
+func (s *Store) subscriptions(ctx context.Context, chat ChatRef, retired bool) ([]Section, error) {
 	rows, err := s.db.QueryContext(ctx, `
 		SELECT sec.key, sec.name FROM subscriptions s JOIN sections sec ON sec.key = s.section
-		WHERE s.platform = ? AND s.chat_id = ? ORDER BY sec.position, sec.key`, chat.Platform, chat.ID)
+		WHERE s.platform = ? AND s.chat_id = ? AND sec.retired = ? ORDER BY sec.position, sec.key`, chat.Platform, chat.ID, retired)
 	if err != nil {
 		return nil, fmt.Errorf("storage: list subscriptions of %s: %w", chat, err)
 	}

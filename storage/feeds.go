@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	neturl "net/url"
 	"strings"
@@ -14,7 +15,7 @@ import (
 func (s *Store) UpsertSection(ctx context.Context, sec Section) error {
 	_, err := s.exec(ctx, `
 		INSERT INTO sections(key, name, folded, position) VALUES (?, ?, ?, (SELECT count(*) FROM sections))
-		ON CONFLICT(key) DO UPDATE SET name = excluded.name, folded = excluded.folded`,
+		ON CONFLICT(key) DO UPDATE SET name = excluded.name, folded = excluded.folded, retired = 0`,
 		sec.Key, sec.Name, Fold(sec.Name))
 	if err != nil {
 		return fmt.Errorf("storage: save section %s: %w", sec.Key, err)
@@ -22,9 +23,10 @@ func (s *Store) UpsertSection(ctx context.Context, sec Section) error {
 	return nil
 }
 
-// Sections lists every section in display order.
+// Sections lists every section in display order, but not those retired
+// (removed from the configuration file).
 func (s *Store) Sections(ctx context.Context) ([]Section, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT key, name FROM sections ORDER BY position, key`)
+	rows, err := s.db.QueryContext(ctx, `SELECT key, name FROM sections WHERE retired = 0 ORDER BY position, key`)
 	if err != nil {
 		return nil, fmt.Errorf("storage: list sections: %w", err)
 	}
@@ -44,12 +46,13 @@ func (s *Store) Sections(ctx context.Context) ([]Section, error) {
 }
 
 // FindSection returns the section whose key is key, or whose folded name is
-// the folded input ("chinh tri" finds "Chính trị"); ErrUnknownSection if none.
+// the folded input ("chinh tri" finds "Chính trị"); ErrUnknownSection if none
+// or if it was retired.
 func (s *Store) FindSection(ctx context.Context, input string) (Section, error) {
 	var sec Section
 	folded := Fold(input)
 	err := s.db.QueryRowContext(ctx, `
-		SELECT key, name FROM sections WHERE key = ? OR folded = ? OR key = replace(?, ' ', '-')
+		SELECT key, name FROM sections WHERE retired = 0 AND (key = ? OR folded = ? OR key = replace(?, ' ', '-'))
 		ORDER BY key = ? DESC LIMIT 1`, folded, folded, folded, folded).Scan(&sec.Key, &sec.Name)
 	if isNoRows(err) {
 		return Section{}, ErrUnknownSection
@@ -60,14 +63,15 @@ func (s *Store) FindSection(ctx context.Context, input string) (Section, error) 
 	return sec, nil
 }
 
-// AddFeed adds a feed or updates the section and schedule of the feed with
-// the same URL, and returns it. The URL is stored in its normal form (see
+// AddFeed adds a feed the chat owns (origin "chat"), or updates the
+// section and schedule of the feed with the same URL, keeping its origin,
+// and returns it. The URL is stored in its normal form (see
 // NormalizeFeedURL), so that spellings of one URL are one feed.
 // ErrUnknownSection if section does not exist.
 func (s *Store) AddFeed(ctx context.Context, url, section, schedule string) (Feed, error) {
 	url = NormalizeFeedURL(url)
 	var n int
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM sections WHERE key = ?`, section).Scan(&n); err != nil {
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM sections WHERE key = ? AND retired = 0`, section).Scan(&n); err != nil {
 		return Feed{}, fmt.Errorf("storage: check section: %w", err)
 	}
 	if n == 0 {
@@ -86,14 +90,14 @@ func (s *Store) AddFeed(ctx context.Context, url, section, schedule string) (Fee
 const feedColumns = `f.id, f.url, f.section, f.schedule, f.title, f.etag, f.last_modified,
 	f.polled_at, f.last_success_at, f.last_error, f.last_error_at,
 	(SELECT count(*) FROM feed_items fi WHERE fi.feed_id = f.id), f.full_text,
-	f.failures, f.next_attempt_at, f.paused`
+	f.failures, f.next_attempt_at, f.paused, f.origin`
 
 func scanFeed(row interface{ Scan(...any) error }) (Feed, error) {
 	var f Feed
 	var polled, success, errAt, next sql.NullInt64
 	err := row.Scan(&f.ID, &f.URL, &f.Section, &f.Schedule, &f.Title, &f.ETag, &f.LastModified,
 		&polled, &success, &f.LastError, &errAt, &f.Articles, &f.FullText,
-		&f.Failures, &next, &f.Paused)
+		&f.Failures, &next, &f.Paused, &f.Origin)
 	f.PolledAt, f.LastSuccess, f.LastErrorAt = fromMS(polled), fromMS(success), fromMS(errAt)
 	f.NextAttempt = fromMS(next)
 	return f, err
@@ -146,8 +150,8 @@ func (s *Store) FeedByURL(ctx context.Context, url string) (Feed, error) {
 	return f, nil
 }
 
-// DeleteFeed removes a feed; its articles stay searchable. ErrNotFound if
-// there is no such feed.
+// DeleteFeed removes a feed; its articles stay searchable, in their
+// section. ErrNotFound if there is no such feed.
 func (s *Store) DeleteFeed(ctx context.Context, id int64) error {
 	res, err := s.exec(ctx, `DELETE FROM feeds WHERE id = ?`, id)
 	if err != nil {
@@ -157,6 +161,122 @@ func (s *Store) DeleteFeed(ctx context.Context, id int64) error {
 		return ErrNotFound
 	}
 	return nil
+}
+
+// Feed origins: who owns a feed.
+const (
+	OriginFile = "file" // listed in the configuration file: the file adds and removes it
+	OriginChat = "chat" // added with /addfeed: the chat removes it
+)
+
+// FileFeed is a feed as the configuration file lists it.
+type FileFeed struct {
+	URL      string
+	Section  string
+	Schedule string
+	FullText bool
+}
+
+// SyncResult is what SyncConfig changed beyond adding and updating.
+type SyncResult struct {
+	RemovedFeeds    []Feed   // file feeds no longer in the file: deleted, their articles kept
+	RetiredSections []string // sections no longer in the file: hidden, subscriptions kept dormant
+	AdoptedFeeds    []Feed   // feeds added from the chat that the file now lists: the file's now
+}
+
+// SyncConfig makes the database hold what the configuration file says, in
+// one transaction: its sections (in its order) and feeds are added or
+// updated and owned by the file; feeds the file listed before and no longer
+// does are deleted (their articles stay, with their section); sections it
+// no longer lists are retired (out of /sections, their subscriptions kept
+// but dormant, alive again if the section returns). Feeds added from the
+// chat stay unless the file now lists them, which makes them the file's.
+func (s *Store) SyncConfig(ctx context.Context, sections []Section, feeds []FileFeed) (SyncResult, error) {
+	var res SyncResult
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res = SyncResult{}
+		keep := make([]any, 0, len(sections))
+		for i, sec := range sections {
+			if _, err := tx.ExecContext(ctx, `
+				INSERT INTO sections(key, name, folded, position, retired) VALUES (?, ?, ?, ?, 0)
+				ON CONFLICT(key) DO UPDATE SET name = excluded.name, folded = excluded.folded,
+					position = excluded.position, retired = 0`,
+				sec.Key, sec.Name, Fold(sec.Name), i); err != nil {
+				return fmt.Errorf("storage: sync section %s: %w", sec.Key, err)
+			}
+			keep = append(keep, sec.Key)
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT key FROM sections WHERE retired = 0 AND key NOT IN (SELECT value FROM json_each(?))`, jsonList(keep))
+		if err != nil {
+			return fmt.Errorf("storage: sync sections: %w", err)
+		}
+		for rows.Next() {
+			var key string
+			if err := rows.Scan(&key); err != nil {
+				rows.Close()
+				return fmt.Errorf("storage: sync sections: %w", err)
+			}
+			res.RetiredSections = append(res.RetiredSections, key)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("storage: sync sections: %w", err)
+		}
+		for _, key := range res.RetiredSections {
+			if _, err := tx.ExecContext(ctx, `UPDATE sections SET retired = 1 WHERE key = ?`, key); err != nil {
+				return fmt.Errorf("storage: retire section %s: %w", key, err)
+			}
+		}
+
+		listed := make([]any, 0, len(feeds))
+		now := time.Now().UnixMilli()
+		for _, f := range feeds {
+			url := NormalizeFeedURL(f.URL)
+			listed = append(listed, url)
+			if before, err := scanFeed(tx.QueryRowContext(ctx, `SELECT `+feedColumns+` FROM feeds f WHERE f.url = ?`, url)); err == nil && before.Origin == OriginChat {
+				res.AdoptedFeeds = append(res.AdoptedFeeds, before)
+			} else if err != nil && !isNoRows(err) {
+				return fmt.Errorf("storage: sync feed %s: %w", url, err)
+			}
+			if _, err := tx.ExecContext(ctx, `
+				INSERT INTO feeds(url, section, schedule, full_text, origin, created_at) VALUES (?, ?, ?, ?, 'file', ?)
+				ON CONFLICT(url) DO UPDATE SET section = excluded.section, schedule = excluded.schedule,
+					full_text = excluded.full_text, origin = 'file'`,
+				url, f.Section, f.Schedule, f.FullText, now); err != nil {
+				return fmt.Errorf("storage: sync feed %s: %w", url, err)
+			}
+		}
+		rows, err = tx.QueryContext(ctx, `SELECT `+feedColumns+` FROM feeds f WHERE f.origin = 'file' AND f.url NOT IN (SELECT value FROM json_each(?)) ORDER BY f.id`, jsonList(listed))
+		if err != nil {
+			return fmt.Errorf("storage: sync feeds: %w", err)
+		}
+		for rows.Next() {
+			f, err := scanFeed(rows)
+			if err != nil {
+				rows.Close()
+				return fmt.Errorf("storage: sync feeds: %w", err)
+			}
+			res.RemovedFeeds = append(res.RemovedFeeds, f)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("storage: sync feeds: %w", err)
+		}
+		for _, f := range res.RemovedFeeds {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM feeds WHERE id = ?`, f.ID); err != nil {
+				return fmt.Errorf("storage: remove feed %d: %w", f.ID, err)
+			}
+		}
+		return nil
+	})
+	return res, err
+}
+
+// jsonList encodes strings as a JSON array, for "IN (SELECT value FROM
+// json_each(?))": one parameter however long the list.
+func jsonList(values []any) string {
+	b, _ := json.Marshal(values)
+	return string(b)
 }
 
 // RecordFetchError records a failed fetch or parse on the feed, counting it

@@ -55,11 +55,12 @@ type follow struct {
 	chat   ChatRef
 	phrase string // " sa pa "
 	joined string // " sapa ": the same words written together
+	shown  string // as the person typed it, said in the alert
 }
 
 // activeFollows loads every active chat's phrases.
 func activeFollows(ctx context.Context, tx *sql.Tx) ([]follow, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT f.platform, f.chat_id, f.phrase FROM follows f
+	rows, err := tx.QueryContext(ctx, `SELECT f.platform, f.chat_id, f.phrase, f.display FROM follows f
 		JOIN chats c ON c.platform = f.platform AND c.id = f.chat_id WHERE c.active = 1`)
 	if err != nil {
 		return nil, fmt.Errorf("storage: load follows: %w", err)
@@ -69,7 +70,7 @@ func activeFollows(ctx context.Context, tx *sql.Tx) ([]follow, error) {
 	for rows.Next() {
 		var f follow
 		var phrase string
-		if err := rows.Scan(&f.chat.Platform, &f.chat.ID, &phrase); err != nil {
+		if err := rows.Scan(&f.chat.Platform, &f.chat.ID, &phrase, &f.shown); err != nil {
 			return nil, fmt.Errorf("storage: scan follow: %w", err)
 		}
 		f.phrase = " " + phrase + " "
@@ -87,7 +88,8 @@ func (f follow) matches(words string) bool {
 	return strings.Contains(words, f.phrase) || (f.joined != "" && strings.Contains(words, f.joined))
 }
 
-// enqueueFollows queues the article for the chats whose phrases it matches;
+// enqueueFollows queues the article for the chats whose phrases it matches,
+// with the phrase in the delivery's text so the alert can say why it came;
 // a chat that already has it (from a section) is not queued twice.
 func enqueueFollows(ctx context.Context, tx *sql.Tx, follows []follow, articleID int64, it Item, now time.Time) (int, error) {
 	if len(follows) == 0 {
@@ -99,8 +101,8 @@ func enqueueFollows(ctx context.Context, tx *sql.Tx, follows []follow, articleID
 		if !f.matches(words) {
 			continue
 		}
-		r, err := tx.ExecContext(ctx, `INSERT INTO deliveries(platform, chat_id, article_id, next_attempt_at, created_at)
-			VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, f.chat.Platform, f.chat.ID, articleID, now.UnixMilli(), now.UnixMilli())
+		r, err := tx.ExecContext(ctx, `INSERT INTO deliveries(platform, chat_id, article_id, text, next_attempt_at, created_at)
+			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, f.chat.Platform, f.chat.ID, articleID, f.shown, now.UnixMilli(), now.UnixMilli())
 		if err != nil {
 			return n, fmt.Errorf("storage: enqueue follow: %w", err)
 		}

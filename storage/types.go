@@ -60,6 +60,7 @@ type Feed struct {
 	Failures     int       // consecutive failed polls; 0 after a success
 	NextAttempt  time.Time // no poll before this (backoff, Retry-After); zero = on schedule
 	Paused       bool      // not polled until resumed, after too many failures
+	Origin       string    // OriginFile or OriginChat: who adds and removes it
 }
 
 // Item is one entry of a parsed feed, ready to be stored.
@@ -90,10 +91,12 @@ type Article struct {
 
 // Delivery is one alert (or broadcast) waiting to be sent to one chat.
 type Delivery struct {
-	ID       int64
-	Chat     Chat
-	Article  *Article // nil for a broadcast
-	Text     string   // broadcast text; empty for article alerts
+	ID      int64
+	Chat    Chat
+	Article *Article // nil for a broadcast
+	// Text is a broadcast's text; for an article alert, the followed
+	// phrase that matched when a /follow queued it, else empty.
+	Text     string
 	Attempts int
 	Created  time.Time
 	Waiting  int // pending deliveries of the same chat that are due, this one included

@@ -45,6 +45,12 @@ func (a *Adapter) Buttons() bool { return false }
 // Run hands each line of input to handle. It returns nil at the end of the
 // input or when ctx is done.
 func (a *Adapter) Run(ctx context.Context, handle func(context.Context, bot.Update)) error {
+	a.mu.Lock()
+	_, err := io.WriteString(a.out, banner[a.lang == "en"])
+	a.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("console: write: %w", err)
+	}
 	lines := make(chan string)
 	errc := make(chan error, 1)
 	go func() {
@@ -84,6 +90,16 @@ func (a *Adapter) Run(ctx context.Context, handle func(context.Context, bot.Upda
 			})
 		}
 	}
+}
+
+// banner is printed when the session starts: what to type.
+var banner = map[bool]string{
+	false: "newsbot — trò chuyện với bot ngay trong cửa sổ này (bạn là quản trị viên).\n" +
+		"Gõ một lệnh rồi Enter: /help xem mọi lệnh, /sections các chuyên mục, /latest tin mới nhất, /feeds các nguồn tin.\n" +
+		"Ctrl+D (hoặc Ctrl+C) để thoát. Nhật ký của bot ở luồng lỗi chuẩn (stderr).\n────────\n",
+	true: "newsbot — talk to the bot in this window (you are an administrator).\n" +
+		"Type a command and press Enter: /help for every command, /sections for the sections, /latest for the newest articles, /feeds for the feeds.\n" +
+		"Ctrl+D (or Ctrl+C) to quit. The bot's log goes to standard error.\n────────\n",
 }
 
 // Send prints the message as plain text, framed so that one message is
