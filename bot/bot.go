@@ -52,9 +52,6 @@ type Bot struct {
 	log    *slog.Logger
 	wake   func()
 
-	mu       sync.Mutex
-	searches map[storage.ChatRef]searchState // each chat's last search, for /more
-
 	slow       chan struct{}  // a slot per piece of slow work running (see inBackground)
 	background sync.WaitGroup // slow work running
 }
@@ -71,7 +68,6 @@ func New(opts Options) *Bot {
 	if b.admins == nil {
 		b.admins = map[string]bool{}
 	}
-	b.searches = map[storage.ChatRef]searchState{}
 	b.slow = make(chan struct{}, slowWorkers)
 	return b
 }

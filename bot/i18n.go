@@ -165,6 +165,12 @@ var texts = map[string][2]string{
 		"⚠️ newsbot cannot write its database (%s). Sending is paused and resumes once it can."},
 	"db_writable":      {"✅ newsbot đã ghi lại được cơ sở dữ liệu, tiếp tục gửi tin.", "✅ newsbot can write its database again; sending resumes."},
 	"stats_unwritable": {"⚠️ Không ghi được cơ sở dữ liệu từ %s: %s", "⚠️ Cannot write the database since %s: %s"},
+
+	// Search (issue 11): empty results in a section, and a next page that cannot be found.
+	"search_none_sec": {"Không tìm thấy bài nào cho “%s” trong chuyên mục <b>%s</b>. Thử bỏ chuyên mục hoặc dùng từ khóa khác.",
+		"No article in the <b>%[2]s</b> section matches “%[1]s”. Try without the section or with other words."},
+	"more_stale": {"Trang này đã cũ hoặc không hợp lệ. Hãy tìm lại bằng /search <i>từ khóa</i>.",
+		"That page is too old or not valid. Search again with /search <i>words</i>."},
 }
 
 // tr returns the text for key in language lg ("vi" or "en"), formatted with args.
