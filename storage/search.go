@@ -48,7 +48,7 @@ type SearchPage struct {
 // of thousands for a common word in a million articles); a window keeps a
 // page's cost bounded, and since the ranking blends in recency, matches
 // older than the window's rarely belong on the first pages anyway.
-var searchWindow = 200
+var searchWindow = 100
 
 // SearchFirst returns the first page of results for what a person typed:
 // among titles, summaries and bodies, the words typed with diacritics in
@@ -269,12 +269,14 @@ func (s *Store) searchPage(ctx context.Context, query, section string, c cursor,
 }
 
 // window returns the newest searchWindow matches of expr at or below the
-// article hi, ranked: bm25 (a title hit weighing more than one in the
-// summary, and that more than one in the body) blended with recency, an
-// article a month older than t0 counting half. full reports a whole window
-// (there may be older matches), lowest its oldest article.
+// article hi, ranked by where they match (all the words in the title
+// weighs 4, in the title or summary 2, elsewhere 1) blended with recency,
+// an article a month older than t0 counting half. The rank depends on
+// nothing else, so that every page of a search ranks a window the same.
+// (bm25 would cost a count of every match of every word.) full reports a
+// whole window (there may be older matches), lowest its oldest article.
 func (s *Store) window(ctx context.Context, expr, section string, hi, t0 int64) (hits []hit, full bool, lowest int64, err error) {
-	q := `SELECT articles_fts.rowid, bm25(articles_fts, 4.0, 1.0, 0.5, 4.0, 1.0, 0.5), a.published_at
+	q := `SELECT articles_fts.rowid, a.published_at
 		FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid
 		WHERE articles_fts MATCH ? AND articles_fts.rowid <= ?`
 	args := []any{expr, hi}
@@ -285,26 +287,41 @@ func (s *Store) window(ctx context.Context, expr, section string, hi, t0 int64) 
 	}
 	q += ` ORDER BY articles_fts.rowid DESC LIMIT ?`
 	args = append(args, searchWindow)
-	rows, err := s.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, false, 0, fmt.Errorf("storage: search: %w", err)
+	published := map[int64]int64{}
+	err = s.eachRow(ctx, q, args, func(id, at int64) {
+		published[id] = at
+		hits = append(hits, hit{id: id})
+		lowest = id
+	})
+	if err != nil || len(hits) == 0 {
+		return nil, false, 0, err
 	}
-	defer rows.Close()
-	now := t0 * 60_000
-	for rows.Next() {
-		var h hit
-		var bm25 float64
-		var published int64
-		if err := rows.Scan(&h.id, &bm25, &published); err != nil {
-			return nil, false, 0, fmt.Errorf("storage: search: %w", err)
+	weight := make(map[int64]float64, len(hits))
+	for _, w := range []struct {
+		cols  string
+		score float64
+	}{{"{title summary body title_f summary_f body_f}", 1}, {"{title summary title_f summary_f}", 2}, {"{title title_f}", 4}} {
+		if w.score == 1 {
+			for _, h := range hits {
+				weight[h.id] = 1
+			}
+			continue
 		}
-		age := float64(max(now-published, 0)) / float64(30*24*time.Hour/time.Millisecond)
-		h.score = int64(math.Round(-bm25 / (1 + age) * 1e4))
-		hits = append(hits, h)
-		lowest = h.id
+		err := s.eachRow(ctx, `SELECT rowid, 0 FROM articles_fts WHERE articles_fts MATCH ? AND rowid BETWEEN ? AND ?`,
+			[]any{w.cols + " : (" + expr + ")", lowest, hits[0].id}, func(id, _ int64) {
+				if _, ok := weight[id]; ok {
+					weight[id] = w.score
+				}
+			})
+		if err != nil {
+			return nil, false, 0, err
+		}
 	}
-	if err := rows.Err(); err != nil {
-		return nil, false, 0, fmt.Errorf("storage: search: %w", err)
+	month := float64(30 * 24 * time.Hour / time.Millisecond)
+	now := t0 * 60_000
+	for i := range hits {
+		age := float64(max(now-published[hits[i].id], 0)) / month
+		hits[i].score = int64(math.Round(weight[hits[i].id] / (1 + age) * 1e4))
 	}
 	sort.Slice(hits, func(i, j int) bool {
 		if hits[i].score != hits[j].score {
@@ -313,6 +330,26 @@ func (s *Store) window(ctx context.Context, expr, section string, hi, t0 int64) 
 		return hits[i].id > hits[j].id
 	})
 	return hits, len(hits) == searchWindow, lowest, nil
+}
+
+// eachRow runs a query of two integer columns and hands each row to fn.
+func (s *Store) eachRow(ctx context.Context, q string, args []any, fn func(a, b int64)) error {
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("storage: search: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var a, b int64
+		if err := rows.Scan(&a, &b); err != nil {
+			return fmt.Errorf("storage: search: %w", err)
+		}
+		fn(a, b)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("storage: search: %w", err)
+	}
+	return nil
 }
 
 // articlesByID loads the hits' articles, in the hits' order.
