@@ -297,16 +297,15 @@ func (s *Store) window(ctx context.Context, expr, section string, hi, t0 int64) 
 		return nil, false, 0, err
 	}
 	weight := make(map[int64]float64, len(hits))
+	for _, h := range hits {
+		weight[h.id] = 1
+	}
+	// Later filters are narrower and weigh more: a row both in the title
+	// and the summary counts as a title match.
 	for _, w := range []struct {
 		cols  string
 		score float64
-	}{{"{title summary body title_f summary_f body_f}", 1}, {"{title summary title_f summary_f}", 2}, {"{title title_f}", 4}} {
-		if w.score == 1 {
-			for _, h := range hits {
-				weight[h.id] = 1
-			}
-			continue
-		}
+	}{{"{title summary title_f summary_f}", 2}, {"{title title_f}", 4}} {
 		err := s.eachRow(ctx, `SELECT rowid, 0 FROM articles_fts WHERE articles_fts MATCH ? AND rowid BETWEEN ? AND ?`,
 			[]any{w.cols + " : (" + expr + ")", lowest, hits[0].id}, func(id, _ int64) {
 				if _, ok := weight[id]; ok {

@@ -85,10 +85,12 @@ func benchStore(b *testing.B, n int) *Store {
 	if _, err := os.Stat(path); err != nil {
 		texts := loadEval(b, "vi-summaries-train.jsonl", "vi-summaries-dev.jsonl", "vi-stories-dev.jsonl")
 		start := time.Now()
-		if err := buildBenchStore(ctx, path+".tmp", n, texts); err != nil {
+		tmp := fmt.Sprintf("%s.%d.tmp", path, os.Getpid()) // another run may be building too
+		defer os.Remove(tmp)
+		if err := buildBenchStore(ctx, tmp, n, texts); err != nil {
 			b.Fatal(err)
 		}
-		if err := os.Rename(path+".tmp", path); err != nil {
+		if err := os.Rename(tmp, path); err != nil {
 			b.Fatal(err)
 		}
 		b.Logf("built %s in %s", path, time.Since(start).Round(time.Second))
@@ -147,7 +149,7 @@ func buildBenchStore(ctx context.Context, path string, n int, texts []evalArticl
 	}
 	end := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 	span := 3 * 365 * 24 * time.Hour
-	const batch = 5000
+	const batch = 20000
 	for lo := 0; lo < n; lo += batch {
 		err := s.inTx(ctx, func(tx *sql.Tx) error {
 			art, err := tx.PrepareContext(ctx, `INSERT INTO articles(id, feed_id, canonical, link, title, summary, published_at, seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
