@@ -82,7 +82,7 @@ func (s *Store) SearchMore(ctx context.Context, next string, limit int) (SearchP
 	if err != nil {
 		return SearchPage{}, fmt.Errorf("storage: load search: %w", err)
 	}
-	if c.tier >= len(planSearch(query)) || c.hi > c.top {
+	if c.tier >= len(planSearch(query)) {
 		return SearchPage{}, ErrBadCursor
 	}
 	return s.searchPage(ctx, query, section, c, limit)
@@ -156,14 +156,15 @@ func searchKey(query, section string) int64 {
 // cursor is a position in a search: the tier being read, the window of it
 // (its newest article), and the last result shown, by score and id.
 type cursor struct {
-	key   int64 // search_queries.key
-	page  int   // the page it opens
-	top   int64 // the newest article when the search began: later ones wait for a new search
-	t0    int64 // unix minutes: recency counts from here on every page
-	tier  int
-	hi    int64 // the newest article of the window
-	score int64 // the last result shown
-	id    int64
+	key    int64 // search_queries.key
+	page   int   // the page it opens
+	top    int64 // the newest article when the search began: later ones wait for a new search
+	t0     int64 // unix minutes: recency counts from here on every page
+	bucket int   // the unit of searchBucket articles being read, 0 the newest
+	tier   int
+	hi     int64 // the newest article of the window
+	score  int64 // the last result shown
+	id     int64
 }
 
 const cursorVersion = 1
@@ -173,7 +174,7 @@ const cursorVersion = 1
 func (c cursor) encode() string {
 	b := []byte{cursorVersion}
 	b = binary.BigEndian.AppendUint64(b, uint64(c.key))
-	for _, v := range []int64{int64(c.page), c.top, c.t0, int64(c.tier), c.hi, c.id} {
+	for _, v := range []int64{int64(c.page), c.top, c.t0, int64(c.bucket), int64(c.tier), c.hi, c.id} {
 		b = binary.AppendUvarint(b, uint64(v))
 	}
 	b = binary.AppendVarint(b, c.score)
@@ -192,7 +193,7 @@ func decodeCursor(s string) (cursor, error) {
 	}
 	c := cursor{key: int64(binary.BigEndian.Uint64(b[1:9]))}
 	b = b[9:]
-	var vals [6]int64
+	var vals [7]int64
 	for i := range vals {
 		v, n := binary.Uvarint(b)
 		if n <= 0 || v > math.MaxInt64 {
@@ -204,8 +205,8 @@ func decodeCursor(s string) (cursor, error) {
 	if n <= 0 || n != len(b) {
 		return cursor{}, ErrBadCursor
 	}
-	c.page, c.top, c.t0, c.tier, c.hi, c.id, c.score = int(vals[0]), vals[1], vals[2], int(vals[3]), vals[4], vals[5], score
-	if c.key < 0 || c.page < 2 || c.page > 1_000_000 || c.tier > 8 || c.hi < 0 || c.hi > c.top {
+	c.page, c.top, c.t0, c.bucket, c.tier, c.hi, c.id, c.score = int(vals[0]), vals[1], vals[2], int(vals[3]), int(vals[4]), vals[5], vals[6], score
+	if c.key < 0 || c.page < 2 || c.page > 1_000_000 || c.tier > 8 || c.hi < 0 || c.hi > c.top || c.bucket > 1_000_000 {
 		return cursor{}, ErrBadCursor
 	}
 	return c, nil
@@ -216,24 +217,46 @@ type hit struct {
 	id, score int64
 }
 
-// searchPage reads the page c opens: tier after tier, each in windows of its
-// newest matches, every window ranked on its own, resuming after the last
-// result c shows.
+// searchBucket is how many articles, newest first, are searched as a unit:
+// within one, the tiers rank (exact forms, then adjacency, then the
+// rest); the newer unit comes first. It bounds the cost of a rare tier
+// over common words (a phrase of frequent words must read their whole
+// lists to find its few matches) to one unit's share, and it is where
+// recency outweighs every tier: fifty thousand articles is weeks to
+// months of a busy bot.
+var searchBucket int64 = 50_000
+
+// searchPage reads the page c opens: unit after unit of articles, newest
+// first; in each, tier after tier; in each tier, windows of its newest
+// matches, each ranked on its own; resuming after the last result c shows.
+// The fallback tier (a prefix) runs over all articles, only when nothing
+// else matched.
 func (s *Store) searchPage(ctx context.Context, query, section string, c cursor, limit int) (SearchPage, error) {
 	page := SearchPage{Query: query, Section: section, Number: c.page}
 	tiers := planSearch(query)
 	if len(tiers) == 0 || limit <= 0 {
 		return page, nil
 	}
+	normal := len(tiers)
+	if tiers[normal-1].fallback {
+		normal--
+	}
 	var hits []hit
 	var next cursor
-	tier, hi, resume := c.tier, c.hi, c.page > 1
-	for tier < len(tiers) && len(hits) <= limit {
-		t := tiers[tier]
-		if t.fallback && !(c.page == 1 && len(hits) == 0) && !(resume && tier == c.tier) {
+	bucket, tier, hi, resume := c.bucket, c.tier, c.hi, c.page > 1
+	for len(hits) <= limit {
+		floor := int64(0)
+		if tier < normal {
+			top := c.top - int64(bucket)*searchBucket
+			if top <= 0 { // every unit read: only the fallback is left
+				tier, hi = normal, c.top
+				continue
+			}
+			floor = max(top-searchBucket, 0)
+		} else if tier >= len(tiers) || !(c.page == 1 && len(hits) == 0) && !(resume && tier == c.tier) {
 			break
 		}
-		window, full, lowest, err := s.window(ctx, t.expr, section, hi, c.t0)
+		window, full, lowest, err := s.window(ctx, tiers[tier].expr, section, floor, hi, c.t0)
 		if err != nil {
 			return SearchPage{}, err
 		}
@@ -243,17 +266,22 @@ func (s *Store) searchPage(ctx context.Context, query, section string, c cursor,
 			}
 			hits = append(hits, h)
 			if len(hits) == limit {
-				next = cursor{key: c.key, page: c.page + 1, top: c.top, t0: c.t0, tier: tier, hi: hi, score: h.score, id: h.id}
+				next = cursor{key: c.key, page: c.page + 1, top: c.top, t0: c.t0, bucket: bucket, tier: tier, hi: hi, score: h.score, id: h.id}
 			}
 			if len(hits) > limit {
 				break
 			}
 		}
 		resume = false
-		if full && lowest > 1 {
+		switch {
+		case full && lowest-1 > floor:
 			hi = lowest - 1
-		} else {
-			tier, hi = tier+1, c.top
+		case tier >= normal:
+			tier = len(tiers) // the fallback is read
+		case tier+1 < normal:
+			tier, hi = tier+1, c.top-int64(bucket)*searchBucket
+		default:
+			bucket, tier, hi = bucket+1, 0, c.top-int64(bucket+1)*searchBucket
 		}
 	}
 	if len(hits) > limit {
@@ -268,18 +296,18 @@ func (s *Store) searchPage(ctx context.Context, query, section string, c cursor,
 	return page, nil
 }
 
-// window returns the newest searchWindow matches of expr at or below the
-// article hi, ranked by where they match (all the words in the title
+// window returns the newest searchWindow matches of expr above the article
+// floor and at or below the article hi, ranked by where they match (all the words in the title
 // weighs 4, in the title or summary 2, elsewhere 1) blended with recency,
 // an article a month older than t0 counting half. The rank depends on
 // nothing else, so that every page of a search ranks a window the same.
 // (bm25 would cost a count of every match of every word.) full reports a
 // whole window (there may be older matches), lowest its oldest article.
-func (s *Store) window(ctx context.Context, expr, section string, hi, t0 int64) (hits []hit, full bool, lowest int64, err error) {
+func (s *Store) window(ctx context.Context, expr, section string, floor, hi, t0 int64) (hits []hit, full bool, lowest int64, err error) {
 	q := `SELECT articles_fts.rowid, a.published_at
 		FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid
-		WHERE articles_fts MATCH ? AND articles_fts.rowid <= ?`
-	args := []any{expr, hi}
+		WHERE articles_fts MATCH ? AND articles_fts.rowid > ? AND articles_fts.rowid <= ?`
+	args := []any{expr, floor, hi}
 	if section != "" {
 		q += ` AND EXISTS (SELECT 1 FROM feed_items fi JOIN feeds f ON f.id = fi.feed_id
 			WHERE fi.article_id = articles_fts.rowid AND f.section = ?)`
