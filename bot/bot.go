@@ -57,9 +57,6 @@ type Bot struct {
 	wake   func()
 	onCmd  func(string)
 
-	mu       sync.Mutex
-	searches map[storage.ChatRef]searchState // each chat's last search, for /more
-
 	slow       chan struct{}  // a slot per piece of slow work running (see inBackground)
 	background sync.WaitGroup // slow work running
 }
@@ -76,7 +73,6 @@ func New(opts Options) *Bot {
 	if b.admins == nil {
 		b.admins = map[string]bool{}
 	}
-	b.searches = map[storage.ChatRef]searchState{}
 	b.slow = make(chan struct{}, slowWorkers)
 	return b
 }

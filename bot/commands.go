@@ -80,10 +80,12 @@ func (b *Bot) sections(ctx context.Context, r *request) error {
 }
 
 // handleCallback answers a button press: "t:KEY" toggles a subscription and
-// redraws the section list in place.
+// redraws the section list in place; "more:CURSOR" shows a next page.
 func (b *Bot) handleCallback(ctx context.Context, r *request) {
-	if r.Text == "more" {
+	if next, ok := strings.CutPrefix(r.Text, moreData); ok || r.Text == "more" {
+		// "more" alone is a button from before cursors: the chat's last search.
 		r.p.AnswerCallback(ctx, r.Callback.ID, "")
+		r.args = next
 		if err := b.more(ctx, r); err != nil {
 			b.log.Error("bot: next page", "err", err)
 		}
@@ -349,81 +351,90 @@ func (b *Bot) articleList(articles []storage.Article) string {
 	return strings.Join(lines, "\n\n")
 }
 
-// searchState is a chat's last search, for /more.
-type searchState struct {
-	query, section string
-	offset         int
-}
+// moreData prefixes a next-page button's data; the cursor follows.
+const moreData = "more:"
 
 // search finds articles: "/search WORDS [KEY]", the best 5 first, with a
 // way to the next page.
 func (b *Bot) search(ctx context.Context, r *request) error {
-	query, section := r.args, ""
+	query, section := r.args, storage.Section{}
 	if words := strings.Fields(r.args); len(words) > 1 {
 		if sec, err := b.store.FindSection(ctx, words[len(words)-1]); err == nil && sec.Key == storage.Fold(words[len(words)-1]) {
-			query, section = strings.Join(words[:len(words)-1], " "), sec.Key
+			query, section = strings.Join(words[:len(words)-1], " "), sec
 		}
 	}
-	if storage.MatchExpr(query) == "" {
+	if !storage.HasWords(query) {
 		r.reply(ctx, r.t("search_usage"))
 		return nil
 	}
-	return b.searchPage(ctx, r, searchState{query: query, section: section})
-}
-
-// more shows the next page of the chat's last search.
-func (b *Bot) more(ctx context.Context, r *request) error {
-	b.mu.Lock()
-	st, ok := b.searches[r.Chat.ChatRef]
-	b.mu.Unlock()
-	if !ok {
-		r.reply(ctx, r.t("more_none"))
-		return nil
-	}
-	return b.searchPage(ctx, r, st)
-}
-
-func (b *Bot) searchPage(ctx context.Context, r *request, st searchState) error {
-	articles, err := b.store.Search(ctx, st.query, st.section, listLimit+1, st.offset)
+	page, err := b.store.SearchFirst(ctx, query, section.Key, listLimit)
 	if err != nil {
 		return err
 	}
-	query := Escape(truncate(st.query, 80))
-	if len(articles) == 0 {
-		if st.offset > 0 {
-			r.reply(ctx, r.t("more_end"))
+	if len(page.Articles) == 0 {
+		if section.Key != "" {
+			r.reply(ctx, r.t("search_none_sec", Escape(truncate(query, 80)), Escape(section.Name)))
 		} else {
-			r.reply(ctx, r.t("search_none", query))
+			r.reply(ctx, r.t("search_none", Escape(truncate(query, 80))))
 		}
+	}
+	return b.searchPage(ctx, r, page)
+}
+
+// more shows the next page of a search: the one its argument (a button's
+// cursor) points at, else the chat's last search's. Nothing about a search
+// is kept in memory: the cursor says where it stands, the database what it
+// searched for, so paging survives a restart.
+func (b *Bot) more(ctx context.Context, r *request) error {
+	next := strings.TrimSpace(r.args)
+	if next == "" {
+		var err error
+		if next, err = b.store.LastSearch(ctx, r.Chat.ChatRef); err != nil {
+			return err
+		}
+		if next == "" {
+			r.reply(ctx, r.t("more_none"))
+			return nil
+		}
+	}
+	page, err := b.store.SearchMore(ctx, next, listLimit)
+	if errors.Is(err, storage.ErrBadCursor) {
+		b.log.Info("bot: refused search cursor", "chat", r.Chat.ChatRef.String(), "cursor", truncate(next, 80))
+		r.reply(ctx, r.t("more_stale"))
 		return nil
 	}
-	hasMore := len(articles) > listLimit
-	if hasMore {
-		articles = articles[:listLimit]
+	if err != nil {
+		return err
 	}
-	head := r.t("search_head", query)
-	if st.offset > 0 {
-		head = r.t("search_head_page", query, st.offset/listLimit+1)
+	if len(page.Articles) == 0 {
+		r.reply(ctx, r.t("more_end"))
 	}
-	text := head + "\n\n" + b.articleList(articles)
-	next := st
-	next.offset += listLimit
-	b.mu.Lock()
-	if hasMore {
-		b.searches[r.Chat.ChatRef] = next
-	} else {
-		delete(b.searches, r.Chat.ChatRef)
+	return b.searchPage(ctx, r, page)
+}
+
+// searchPage shows a page of results with a way to the next one, then
+// records where the next one starts: after the reply, so that the write
+// (which may wait behind a poll's) never delays the answer.
+func (b *Bot) searchPage(ctx context.Context, r *request, page storage.SearchPage) error {
+	if len(page.Articles) > 0 {
+		query := Escape(truncate(page.Query, 80))
+		head := r.t("search_head", query)
+		if page.Number > 1 {
+			head = r.t("search_head_page", query, page.Number)
+		}
+		text := head + "\n\n" + b.articleList(page.Articles)
+		switch {
+		case page.Next == "":
+			r.reply(ctx, text)
+		case !r.p.Buttons():
+			r.reply(ctx, text+"\n\n"+r.t("more_hint"))
+		default:
+			r.reply(ctx, text, []Button{{Text: r.t("more_button"), Data: moreData + page.Next}})
+		}
 	}
-	b.mu.Unlock()
-	if !hasMore {
-		r.reply(ctx, text)
-		return nil
+	if err := b.store.RememberSearch(ctx, r.Chat.ChatRef, page); err != nil {
+		b.log.Warn("bot: remember search", "chat", r.Chat.ChatRef.String(), "err", err)
 	}
-	if !r.p.Buttons() {
-		r.reply(ctx, text+"\n\n"+r.t("more_hint"))
-		return nil
-	}
-	r.reply(ctx, text, []Button{{Text: r.t("more_button"), Data: "more"}})
 	return nil
 }
 

@@ -224,6 +224,12 @@ var texts = map[string][2]string{
 	"feed_err_broken":      {"nguồn tin bị lỗi định dạng, không đọc được.", "the feed is malformed and cannot be read."},
 	"feed_err_other":       {"đã có lỗi khi đọc nguồn tin; chi tiết nằm trong nhật ký của bot.", "something went wrong reading the feed; the details are in the bot's log."},
 
+	// Search (issue 11): empty results in a section, and a next page that cannot be found.
+	"search_none_sec": {"Không tìm thấy bài nào cho “%s” trong chuyên mục <b>%s</b>. Thử bỏ chuyên mục hoặc dùng từ khóa khác.",
+		"No article in the <b>%[2]s</b> section matches “%[1]s”. Try without the section or with other words."},
+	"more_stale": {"Trang này đã cũ hoặc không hợp lệ. Hãy tìm lại bằng /search <i>từ khóa</i>.",
+		"That page is too old or not valid. Search again with /search <i>words</i>."},
+
 	// English singular forms (see countArg): Vietnamese nouns do not change.
 	"digest_head_one":       {"", "📰 Digest: %d new article"},
 	"quiet_head_one":        {"", "🌙 %d new article during quiet hours"},

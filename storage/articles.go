@@ -319,9 +319,8 @@ func saveItem(ctx context.Context, tx *sql.Tx, feedID int64, it Item, now time.T
 			return false, 0, time.Time{}, fmt.Errorf("storage: insert article: %w", err)
 		}
 		articleID, _ = r.LastInsertId()
-		if _, err := tx.ExecContext(ctx, `INSERT INTO articles_fts(rowid, title, summary, body) VALUES (?, ?, ?, ?)`,
-			articleID, Fold(it.Title), Fold(it.Summary), Fold(it.Body)); err != nil {
-			return false, 0, time.Time{}, fmt.Errorf("storage: index article: %w", err)
+		if err := indexArticle(ctx, tx, articleID, it); err != nil {
+			return false, 0, time.Time{}, err
 		}
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO feed_items(feed_id, guid, article_id, seen_at, link_key, title_key) VALUES (?, ?, ?, ?, ?, ?)`,
@@ -421,33 +420,6 @@ func (s *Store) Latest(ctx context.Context, section string, limit int) ([]Articl
 	return s.queryArticles(ctx, `SELECT `+articleColumns+articleJoins+`
 		WHERE `+inSection+`
 		ORDER BY a.published_at DESC, a.id DESC LIMIT ?`, section, section, limit)
-}
-
-// Search returns the best matches for what a person typed, among titles and
-// summaries, diacritics and case ignored; newest first among equally good
-// matches. section limits it to one section when not "". offset pages.
-// It returns no articles (and no error) when the input has no word.
-func (s *Store) Search(ctx context.Context, input, section string, limit, offset int) ([]Article, error) {
-	expr := MatchExpr(input)
-	if expr == "" {
-		return nil, nil
-	}
-	// bm25 is negative, lower is better, a title hit weighing more than
-	// one in the summary, and that more than one in the body. It is
-	// blended with recency: an article a month old counts half as much as
-	// one of today; rounding lets the newest win between matches of about
-	// the same strength.
-	q := `SELECT ` + articleColumns + articleJoins + `
-		JOIN (SELECT rowid, bm25(articles_fts, 4.0, 1.0, 0.5) AS rank FROM articles_fts WHERE articles_fts MATCH ?) m
-			ON m.rowid = a.id`
-	args := []any{expr}
-	if section != "" {
-		q += ` WHERE ` + inSection
-		args = append(args, section, section)
-	}
-	q += ` ORDER BY round(m.rank / (1.0 + max(? - a.published_at, 0) / 2592000000.0), 1), a.published_at DESC, a.id DESC LIMIT ? OFFSET ?`
-	args = append(args, time.Now().UnixMilli(), limit, offset)
-	return s.queryArticles(ctx, q, args...)
 }
 
 // NewToFeed reports, for each item, whether the feed has not carried it

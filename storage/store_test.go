@@ -195,23 +195,6 @@ func TestSearchFoldsDiacriticsBothWays(t *testing.T) {
 	}
 }
 
-func TestMatchExpr(t *testing.T) {
-	tests := map[string]string{
-		"Khoa Giáo":        `"khoa" "giao"*`,
-		`a" OR b*`:         `"a" "or" "b"*`,
-		"NEAR(x y)":        `"near" "x" "y"*`,
-		"":                 ``,
-		"--- ^^^":          ``,
-		"Đắk Lắk 2026":     `"dak" "lak" "2026"*`,
-		"title:hack col:x": `"title" "hack" "col" "x"*`,
-	}
-	for in, want := range tests {
-		if got := MatchExpr(in); got != want {
-			t.Errorf("MatchExpr(%q) = %s, want %s", in, got, want)
-		}
-	}
-}
-
 func TestDeliveriesSurviveReopenAndSentAreNotRepeated(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "n.db")
