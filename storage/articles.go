@@ -365,9 +365,6 @@ const articleJoins = ` FROM articles a
 	LEFT JOIN feeds f ON f.id = a.feed_id
 	LEFT JOIN sections sec ON sec.key = coalesce(nullif(a.section, ''), f.section)`
 
-// inSection keeps the articles of a section (one parameter, given twice):
-// their own, and those another feed of the section carried too.
-const inSection = `(a.section = ? OR a.id IN (SELECT fi.article_id FROM feed_items fi JOIN feeds f2 ON f2.id = fi.feed_id WHERE f2.section = ?))`
 
 func scanArticle(row interface{ Scan(...any) error }) (Article, error) {
 	var a Article
@@ -417,9 +414,12 @@ func (s *Store) Latest(ctx context.Context, section string, limit int) ([]Articl
 		return s.queryArticles(ctx, `SELECT `+articleColumns+articleJoins+`
 			ORDER BY a.published_at DESC, a.id DESC LIMIT ?`, limit)
 	}
+	// article_sections holds an article's own section and those of the
+	// feeds that carried it; its index gives the newest at once.
 	return s.queryArticles(ctx, `SELECT `+articleColumns+articleJoins+`
-		WHERE `+inSection+`
-		ORDER BY a.published_at DESC, a.id DESC LIMIT ?`, section, section, limit)
+		WHERE a.id IN (SELECT article_id FROM article_sections WHERE section = ?
+			ORDER BY published_at DESC, article_id DESC LIMIT ?)
+		ORDER BY a.published_at DESC, a.id DESC`, section, limit)
 }
 
 // NewToFeed reports, for each item, whether the feed has not carried it

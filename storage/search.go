@@ -310,10 +310,9 @@ func (s *Store) window(ctx context.Context, expr, section string, floor, hi, t0 
 	args := []any{expr, floor, hi}
 	if section != "" {
 		// The article's own section (kept when its feed is deleted), or that
-		// of any feed that carries it now.
-		q += ` AND (a.section = ? OR EXISTS (SELECT 1 FROM feed_items fi JOIN feeds f ON f.id = fi.feed_id
-			WHERE fi.article_id = articles_fts.rowid AND f.section = ?))`
-		args = append(args, section, section)
+		// of any feed that carried it.
+		q += ` AND EXISTS (SELECT 1 FROM article_sections s WHERE s.section = ? AND s.article_id = articles_fts.rowid)`
+		args = append(args, section)
 	}
 	q += ` ORDER BY articles_fts.rowid DESC LIMIT ?`
 	args = append(args, searchWindow)
