@@ -30,6 +30,12 @@ const (
 	maxRedirects     = 5
 	// maxRetryAfter bounds what a server's Retry-After can ask for.
 	maxRetryAfter = 24 * time.Hour
+	// Idle keep-alive connections kept, in all and to one host: more than
+	// the polls of one host running at once (the scheduler's per-host
+	// limit, and workers when there is one host), so none is closed
+	// between polls.
+	maxIdleConns        = 256
+	maxIdleConnsPerHost = 16
 )
 
 // ErrPrivateAddress is matched (with errors.Is) by the error a fetch returns
@@ -102,11 +108,17 @@ func NewFetcher(opts FetcherOptions) *Fetcher {
 		dialer.Control = refusePrivate
 	}
 	transport := &http.Transport{
-		Proxy:                 nil,
-		DialContext:           dialer.DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          20,
-		MaxIdleConnsPerHost:   2,
+		Proxy:             nil,
+		DialContext:       dialer.DialContext,
+		ForceAttemptHTTP2: true,
+		// Keep-alive connections are reused across polls and cycles: an
+		// outlet serves several section feeds from one host, polled by
+		// several workers at once; with too few idle slots per host every
+		// poll beyond them closes its connection and the next one dials
+		// (and shakes TLS hands) again. The total bounds memory when
+		// thousands of hosts are polled.
+		MaxIdleConns:          maxIdleConns,
+		MaxIdleConnsPerHost:   maxIdleConnsPerHost,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,

@@ -20,6 +20,9 @@ type SaveOptions struct {
 	ETag         string        // validators to send on the next poll
 	LastModified string
 	Title        string // the feed's own title
+	// BodyHash identifies the document these items were parsed from (see
+	// Feed.BodyHash); recorded with the poll, "" to forget it.
+	BodyHash string
 }
 
 // SaveResult reports what SaveItems did.
@@ -29,6 +32,9 @@ type SaveResult struct {
 	First    bool // the feed's first successful poll: nothing was pushed
 	Withheld int  // new items stored but not pushed because of MaxPush
 	Batches  int  // write transactions the save took
+	// Unchanged: the poll brought nothing to store (a 304, or the same
+	// document as last time); set by the poller, not by SaveItems.
+	Unchanged bool
 	// LongestBatch is how long the longest of them held the write lock.
 	LongestBatch time.Duration
 }
@@ -71,7 +77,7 @@ func (s *Store) SaveItems(ctx context.Context, feedID int64, items []Item, opt S
 
 	var section string
 	var polled sql.NullInt64
-	err := s.db.QueryRowContext(ctx, `SELECT section, polled_at FROM feeds WHERE id = ?`, feedID).Scan(&section, &polled)
+	err := dbStmts{s}.QueryRowContext(ctx, `SELECT section, polled_at FROM feeds WHERE id = ?`, feedID).Scan(&section, &polled)
 	if isNoRows(err) {
 		return SaveResult{}, ErrNotFound
 	}
@@ -100,6 +106,7 @@ func (s *Store) SaveItems(ctx context.Context, feedID int64, items []Item, opt S
 		err := s.inTx(ctx, func(tx *sql.Tx) error {
 			start := time.Now()
 			defer func() { took = time.Since(start) }()
+			stmts := s.txStmts(tx)
 			if !loaded && !res.First {
 				var err error
 				if follows, err = activeFollows(ctx, tx); err != nil {
@@ -112,7 +119,7 @@ func (s *Store) SaveItems(ctx context.Context, feedID int64, items []Item, opt S
 				idx := order[next]
 				it := items[idx]
 				next++
-				isNew, articleID, published, err := saveItem(ctx, tx, feedID, it, now)
+				isNew, articleID, published, err := saveItem(ctx, stmts, feedID, it, now)
 				if err != nil {
 					return err
 				}
@@ -140,12 +147,12 @@ func (s *Store) SaveItems(ctx context.Context, feedID int64, items []Item, opt S
 			if next < len(order) {
 				return nil
 			}
-			r, err := tx.ExecContext(ctx, `
+			r, err := stmts.ExecContext(ctx, `
 				UPDATE feeds SET polled_at = coalesce(polled_at, ?), last_success_at = ?, last_error = '',
 					failures = 0, next_attempt_at = NULL,
-					etag = ?, last_modified = ?, title = CASE WHEN ? = '' THEN title ELSE ? END
+					etag = ?, last_modified = ?, title = CASE WHEN ? = '' THEN title ELSE ? END, body_hash = ?
 				WHERE id = ?`,
-				now.UnixMilli(), now.UnixMilli(), opt.ETag, opt.LastModified, opt.Title, opt.Title, feedID)
+				now.UnixMilli(), now.UnixMilli(), opt.ETag, opt.LastModified, opt.Title, opt.Title, opt.BodyHash, feedID)
 			if err != nil {
 				return fmt.Errorf("storage: record poll of feed %d: %w", feedID, err)
 			}
@@ -160,9 +167,24 @@ func (s *Store) SaveItems(ctx context.Context, feedID int64, items []Item, opt S
 		res.Batches++
 		res.LongestBatch = max(res.LongestBatch, took)
 		if next >= len(order) {
+			if res.New >= optimizeAfter {
+				s.optimize(ctx)
+			}
 			return res, nil
 		}
 	}
+}
+
+// optimizeAfter is how many new items one save takes before the query
+// planner's statistics are refreshed: a first poll of a big feed, an
+// import, a flood change the tables' shape.
+const optimizeAfter = 1000
+
+// optimize runs PRAGMA optimize, which runs ANALYZE on the tables whose
+// statistics are stale, and only those. It is an optimisation: a failure
+// is logged by no one and changes nothing.
+func (s *Store) optimize(ctx context.Context) {
+	s.exec(ctx, `PRAGMA optimize`)
 }
 
 // newestNew returns the indexes of the max items, among those new to the
@@ -174,7 +196,7 @@ func (s *Store) newestNew(ctx context.Context, feedID int64, items []Item, max i
 		if !pushable(it) {
 			continue
 		}
-		_, known, err := knownToFeed(ctx, s.db, feedID, it)
+		_, known, err := knownToFeed(ctx, dbStmts{s}, feedID, it)
 		if err != nil {
 			return nil, err
 		}
@@ -278,7 +300,7 @@ func lookupKnown(ctx context.Context, q querier, feedID int64, it Item) (article
 // first time, the article it belongs to and that article's publication time.
 // An item the feed carried under another guid is recorded under the new one
 // too, and is not new.
-func saveItem(ctx context.Context, tx *sql.Tx, feedID int64, it Item, now time.Time) (bool, int64, time.Time, error) {
+func saveItem(ctx context.Context, tx *txStmts, feedID int64, it Item, now time.Time) (bool, int64, time.Time, error) {
 	guid := itemIdentity(it)
 	lk, tk := nullIfEmpty(linkKey(it.Link)), nullIfEmpty(FoldedWords(it.Title))
 	existing, known, byIdentity, err := lookupKnown(ctx, tx, feedID, it)
@@ -319,9 +341,8 @@ func saveItem(ctx context.Context, tx *sql.Tx, feedID int64, it Item, now time.T
 			return false, 0, time.Time{}, fmt.Errorf("storage: insert article: %w", err)
 		}
 		articleID, _ = r.LastInsertId()
-		if _, err := tx.ExecContext(ctx, `INSERT INTO articles_fts(rowid, title, summary, body) VALUES (?, ?, ?, ?)`,
-			articleID, Fold(it.Title), Fold(it.Summary), Fold(it.Body)); err != nil {
-			return false, 0, time.Time{}, fmt.Errorf("storage: index article: %w", err)
+		if err := indexArticle(ctx, tx, articleID, it); err != nil {
+			return false, 0, time.Time{}, err
 		}
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO feed_items(feed_id, guid, article_id, seen_at, link_key, title_key) VALUES (?, ?, ?, ?, ?, ?)`,
@@ -329,6 +350,16 @@ func saveItem(ctx context.Context, tx *sql.Tx, feedID int64, it Item, now time.T
 		return false, 0, time.Time{}, fmt.Errorf("storage: insert feed item: %w", err)
 	}
 	return true, articleID, published, nil
+}
+
+// indexArticle adds a new article to the search index, in the transaction
+// that stores it.
+func indexArticle(ctx context.Context, tx *txStmts, articleID int64, it Item) error {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO articles_fts(rowid, title, summary, body) VALUES (?, ?, ?, ?)`,
+		articleID, Fold(it.Title), Fold(it.Summary), Fold(it.Body)); err != nil {
+		return fmt.Errorf("storage: index article: %w", err)
+	}
+	return nil
 }
 
 func nullIfEmpty(s string) any {
@@ -448,7 +479,7 @@ func (s *Store) Search(ctx context.Context, input, section string, limit, offset
 func (s *Store) NewToFeed(ctx context.Context, feedID int64, items []Item) ([]bool, error) {
 	out := make([]bool, len(items))
 	for i, it := range items {
-		_, known, err := knownToFeed(ctx, s.db, feedID, it)
+		_, known, err := knownToFeed(ctx, dbStmts{s}, feedID, it)
 		if err != nil {
 			return nil, err
 		}

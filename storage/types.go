@@ -60,6 +60,7 @@ type Feed struct {
 	Failures     int       // consecutive failed polls; 0 after a success
 	NextAttempt  time.Time // no poll before this (backoff, Retry-After); zero = on schedule
 	Paused       bool      // not polled until resumed, after too many failures
+	BodyHash     string    // identifies the last document stored (SaveOptions.BodyHash); set by FeedToPoll only
 }
 
 // Item is one entry of a parsed feed, ready to be stored.

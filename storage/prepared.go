@@ -1,0 +1,108 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+)
+
+// stmtCache holds statements prepared once for the life of the Store: SQLite
+// compiling a statement costs as much as running a simple one, and the hot
+// paths (a poll's bookkeeping, an item's lookups and inserts) run the same
+// few statements thousands of times a minute. database/sql prepares a
+// cached statement again, once, on each pooled connection that runs it.
+type stmtCache struct {
+	mu sync.Mutex
+	m  map[string]*sql.Stmt
+}
+
+// stmt returns the statement for query, preparing it on first use.
+func (s *Store) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	c := &s.stmts
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st, ok := c.m[query]; ok {
+		return st, nil
+	}
+	st, err := s.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, fmt.Errorf("storage: prepare: %w", err)
+	}
+	if c.m == nil {
+		c.m = make(map[string]*sql.Stmt)
+	}
+	c.m[query] = st
+	return st, nil
+}
+
+// close closes every cached statement.
+func (c *stmtCache) close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var errs []error
+	for q, st := range c.m {
+		errs = append(errs, st.Close())
+		delete(c.m, q)
+	}
+	return errors.Join(errs...)
+}
+
+// txStmts binds cached statements to one transaction, each once: binding
+// (Tx.StmtContext) allocates, so it is done per transaction, not per row.
+type txStmts struct {
+	s     *Store
+	tx    *sql.Tx
+	bound map[string]*sql.Stmt
+}
+
+func (s *Store) txStmts(tx *sql.Tx) *txStmts {
+	return &txStmts{s: s, tx: tx, bound: make(map[string]*sql.Stmt, 8)}
+}
+
+// get returns query prepared and bound to the transaction.
+func (t *txStmts) get(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := t.bound[query]; ok {
+		return st, nil
+	}
+	st, err := t.s.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	st = t.tx.StmtContext(ctx, st)
+	t.bound[query] = st
+	return st, nil
+}
+
+// QueryRowContext runs a one-row query prepared once.
+func (t *txStmts) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	st, err := t.get(ctx, query)
+	if err != nil {
+		// A *sql.Row cannot carry an error of ours; the transaction's own
+		// QueryRowContext reports the same failure through Scan.
+		return t.tx.QueryRowContext(ctx, query, args...)
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+// ExecContext runs a statement prepared once.
+func (t *txStmts) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	st, err := t.get(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+// dbStmts runs cached statements outside a transaction (reads).
+type dbStmts struct{ s *Store }
+
+// QueryRowContext runs a one-row query prepared once.
+func (d dbStmts) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	st, err := d.s.stmt(ctx, query)
+	if err != nil {
+		return d.s.db.QueryRowContext(ctx, query, args...)
+	}
+	return st.QueryRowContext(ctx, args...)
+}
