@@ -180,7 +180,8 @@ func (s *Store) SaveItems(ctx context.Context, feedID int64, items []Item, opt S
 		res.LongestBatch = max(res.LongestBatch, took)
 		if next >= len(order) {
 			if res.New >= optimizeAfter {
-				s.optimize(ctx)
+				// An optimisation: the save is done whatever it says.
+				s.Optimize(ctx)
 			}
 			return res, nil
 		}
@@ -191,13 +192,6 @@ func (s *Store) SaveItems(ctx context.Context, feedID int64, items []Item, opt S
 // planner's statistics are refreshed: a first poll of a big feed, an
 // import, a flood change the tables' shape.
 const optimizeAfter = 1000
-
-// optimize runs PRAGMA optimize, which runs ANALYZE on the tables whose
-// statistics are stale, and only those. It is an optimisation: a failure
-// is logged by no one and changes nothing.
-func (s *Store) optimize(ctx context.Context) {
-	s.exec(ctx, `PRAGMA optimize`)
-}
 
 // newestNew returns the indexes of the max items, among those new to the
 // feed and pushable, that were published last (in the feed's order when
@@ -270,7 +264,8 @@ type querier interface {
 // identity, by its canonical link, or by its link's host and path with the
 // same folded title.
 func knownToFeed(ctx context.Context, q querier, feedID int64, it Item) (articleID int64, known bool, err error) {
-	articleID, match, _, err := lookupItem(ctx, q, feedID, it, itemKeys(it), false)
+	k := itemKeys(it)
+	articleID, match, _, err := lookupItem(ctx, q, feedID, it, &k, false)
 	return articleID, match == matchIdentity || match == matchFeed, err
 }
 
@@ -282,31 +277,35 @@ const (
 	matchOther    = 3 // another feed brought the article (same canonical link)
 )
 
-// keys are an item's identities as stored: its identity (guid), and the
-// link key and folded title of the fallback, NULL when empty.
+// keys are an item's identities as stored: its identity (guid), its
+// canonical link, and the link key and folded title of the fallback, NULL
+// when empty. The fallback's are computed only when needed (withFallback):
+// folding a title costs more than looking up a known item.
 type keys struct {
 	guid      string
 	canonical any
 	link      any
 	title     any
+	fallback  bool // link and title are set
 }
 
 func itemKeys(it Item) keys {
-	return keys{
-		guid:      itemIdentity(it),
-		canonical: nullIfEmpty(it.Canonical),
-		link:      nullIfEmpty(linkKey(it.Link)),
-		title:     nullIfEmpty(FoldedWords(it.Title)),
+	return keys{guid: itemIdentity(it), canonical: nullIfEmpty(it.Canonical)}
+}
+
+func (k *keys) withFallback(it Item) {
+	if !k.fallback {
+		k.link, k.title, k.fallback = nullIfEmpty(linkKey(it.Link)), nullIfEmpty(FoldedWords(it.Title)), true
 	}
 }
 
-// The lookups of an item, in order of preference, as one statement: one
-// round trip, not three or four, for an item that is new. UNION ALL runs
-// its parts in order and LIMIT 1 stops at the first that matches.
+// The lookups of an item, in order of preference: by its identity, the
+// common case of a known item; then the others as one statement, one round
+// trip for an item that is new. UNION ALL runs its parts in order and
+// LIMIT 1 stops at the first that matches.
 const (
-	lookupKnownSQL = `
-		SELECT article_id, 1, 0 FROM feed_items WHERE feed_id = ?1 AND guid = ?2
-		UNION ALL
+	lookupIdentitySQL = `SELECT article_id FROM feed_items WHERE feed_id = ? AND guid = ?`
+	lookupKnownSQL    = `
 		SELECT fi.article_id, 2, 0 FROM articles a JOIN feed_items fi ON fi.article_id = a.id AND fi.feed_id = ?1
 			WHERE ?3 IS NOT NULL AND a.canonical = ?3
 		UNION ALL
@@ -321,7 +320,15 @@ const (
 // lookupItem finds how the feed, or with other another feed, already has
 // the item; matchNone when it does not. published is the article's
 // publication time (unix ms) for matchOther.
-func lookupItem(ctx context.Context, q querier, feedID int64, it Item, k keys, other bool) (articleID int64, match int, published int64, err error) {
+func lookupItem(ctx context.Context, q querier, feedID int64, it Item, k *keys, other bool) (articleID int64, match int, published int64, err error) {
+	err = q.QueryRowContext(ctx, lookupIdentitySQL, feedID, k.guid).Scan(&articleID)
+	if err == nil {
+		return articleID, matchIdentity, 0, nil
+	}
+	if !isNoRows(err) {
+		return 0, matchNone, 0, fmt.Errorf("storage: look up item: %w", err)
+	}
+	k.withFallback(it)
 	query := lookupKnownSQL + ` LIMIT 1`
 	if other {
 		query = lookupItemSQL
@@ -343,7 +350,7 @@ func lookupItem(ctx context.Context, q querier, feedID int64, it Item, k keys, o
 // too, and is not new.
 func saveItem(ctx context.Context, tx *txStmts, feedID int64, it Item, now time.Time) (isNew bool, articleID int64, created bool, published time.Time, err error) {
 	k := itemKeys(it)
-	existing, match, otherPublished, err := lookupItem(ctx, tx, feedID, it, k, true)
+	existing, match, otherPublished, err := lookupItem(ctx, tx, feedID, it, &k, true)
 	if err != nil {
 		return false, 0, false, time.Time{}, err
 	}

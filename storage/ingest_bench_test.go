@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -52,6 +53,7 @@ func benchIngest(b *testing.B, stored int) {
 	run := time.Now().UnixNano()
 	now := time.Now().UTC()
 	var items int
+	cpu := cpuTime()
 	b.ResetTimer()
 	i := 0
 	for b.Loop() {
@@ -76,7 +78,18 @@ func benchIngest(b *testing.B, stored int) {
 		items += res.New
 		i++
 	}
+	cpu = cpuTime() - cpu
 	b.ReportMetric(float64(items)/b.Elapsed().Seconds(), "items/s")
+	// On a shared machine the wall clock counts other processes' turns;
+	// CPU time counts this one's work only.
+	b.ReportMetric(float64(items)/cpu.Seconds(), "items/cpu-s")
+}
+
+// cpuTime is the process's user and system time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // benchFeeds makes sure the store has the benchmark's section, ten feeds
@@ -116,7 +129,7 @@ func bigStore(b *testing.B, n int) string {
 	b.Helper()
 	names, _ := fs.Glob(migrations, "migrations/*.sql")
 	dir := filepath.Join(os.TempDir(), "newsbot-bench")
-	path := filepath.Join(dir, fmt.Sprintf("store-%d-m%d.db", n, len(names)))
+	path := filepath.Join(dir, fmt.Sprintf("store-%d-m%d-v2.db", n, len(names)))
 	if _, err := os.Stat(path); err == nil {
 		return path
 	}
@@ -142,12 +155,14 @@ func bigStore(b *testing.B, n int) string {
 		`INSERT INTO feed_items(feed_id, guid, article_id, seen_at, link_key, title_key)
 			SELECT feed_id, link, id, seen_at, substr(link, 9), lower(title) FROM articles`,
 		`INSERT INTO articles_fts(rowid, title, summary, body) SELECT id, lower(title), lower(summary), '' FROM articles`,
-		`ANALYZE`,
 	}
 	for _, q := range stmts {
 		if _, err := s.db.ExecContext(ctx, q); err != nil {
 			b.Fatalf("build big store: %v\n%s", err, strings.TrimSpace(q[:min(len(q), 200)]))
 		}
+	}
+	if err := s.Optimize(ctx); err != nil {
+		b.Fatal(err)
 	}
 	if _, err := s.db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
 		b.Fatal(err)

@@ -107,6 +107,18 @@ func TestBigSaveRefreshesPlannerStatistics(t *testing.T) {
 	if n := stats(); n == 0 {
 		t.Error("no planner statistics after a save of a thousand items")
 	}
+	// No STAT4 samples: with them, prepared statements are compiled again
+	// whenever their parameters change.
+	var samples int
+	f.s.db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE name = 'sqlite_stat4'`).Scan(&samples)
+	if samples > 0 {
+		if err := f.s.db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_stat4`).Scan(&samples); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if samples != 0 {
+		t.Errorf("%d STAT4 samples kept", samples)
+	}
 }
 
 // Articles written in one batch are all searchable, and the lookups of the
