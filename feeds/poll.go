@@ -105,6 +105,8 @@ func (p *Poller) Poll(ctx context.Context, feed storage.Feed) (storage.SaveResul
 	if err != nil {
 		return storage.SaveResult{}, p.recordError(ctx, feed, now, err)
 	}
+	// Nothing of the body outlives the poll: the parse copies what it keeps.
+	defer resp.release()
 	var hash string
 	if !resp.NotModified {
 		hash = bodyHash(resp.Body)

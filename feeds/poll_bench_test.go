@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -204,6 +205,31 @@ func benchSizes(small []int, full []int) []int {
 
 var benchRun atomic.Int64
 
+// benchProfileEnv names a folder: each poll benchmark then writes a CPU
+// profile of its measured cycles alone (not of the setup's first polls,
+// which -cpuprofile would include) to <folder>/<benchmark>.prof.
+const benchProfileEnv = "NEWSBOT_BENCH_PROFILE"
+
+func profileCycles(b *testing.B) (stop func()) {
+	dir := os.Getenv(benchProfileEnv)
+	if dir == "" {
+		return func() {}
+	}
+	name := strings.NewReplacer("/", "_", "=", "").Replace(b.Name())
+	f, err := os.Create(filepath.Join(dir, name+".prof"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		b.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
+}
+
 // BenchmarkPoll polls N feeds once per op, as the scheduler does (4
 // workers, each reading the feed and polling it), with the unchanged
 // polls' bookkeeping flushed at the end of the cycle. Modes: every feed
@@ -283,6 +309,7 @@ func benchPoll(b *testing.B, n int, mode string) {
 	cycle() // the first poll stores every item, silently
 	cycle() // the first 304 / same body / new item
 	conns := serverConns(b, addr)
+	stopProfile := profileCycles(b)
 	cpu := cpuTime()
 	b.ResetTimer()
 	for b.Loop() {
@@ -290,6 +317,7 @@ func benchPoll(b *testing.B, n int, mode string) {
 	}
 	b.StopTimer()
 	cpu = cpuTime() - cpu
+	stopProfile()
 	conns = serverConns(b, addr) - conns - 1 // the count's own connection
 	if failed.Load() > 0 {
 		b.Fatalf("%d polls failed", failed.Load())
