@@ -31,12 +31,17 @@ const (
 	maxRedirects     = 5
 	// maxRetryAfter bounds what a server's Retry-After can ask for.
 	maxRetryAfter = 24 * time.Hour
-	// Idle keep-alive connections kept, in all and to one host: more than
-	// the polls of one host running at once (the scheduler's per-host
-	// limit, and workers when there is one host), so none is closed
-	// between polls.
-	maxIdleConns        = 256
-	maxIdleConnsPerHost = 16
+	// Idle keep-alive connections kept to one host: as many as the polls
+	// of one host running at once (the scheduler's per-host limit, 2 by
+	// default, and DefaultWorkers when one host has all the feeds), so
+	// none is closed between polls; 2 closed half of them at every cycle.
+	// Few, and few in all: each idle connection holds two goroutines and
+	// buffers until the server or IdleConnTimeout closes it (16 per host
+	// made the soak test's goroutines grow), and a bot polling thousands
+	// of hosts every ten minutes could not reuse them anyway (servers
+	// close idle connections after a minute or so).
+	maxIdleConns        = 20
+	maxIdleConnsPerHost = 4
 )
 
 // ErrPrivateAddress is matched (with errors.Is) by the error a fetch returns

@@ -179,19 +179,10 @@ func (s *Store) SaveItems(ctx context.Context, feedID int64, items []Item, opt S
 		res.Batches++
 		res.LongestBatch = max(res.LongestBatch, took)
 		if next >= len(order) {
-			if res.New >= optimizeAfter {
-				// An optimisation: the save is done whatever it says.
-				s.Optimize(ctx)
-			}
 			return res, nil
 		}
 	}
 }
-
-// optimizeAfter is how many new items one save takes before the query
-// planner's statistics are refreshed: a first poll of a big feed, an
-// import, a flood change the tables' shape.
-const optimizeAfter = 1000
 
 // newestNew returns the indexes of the max items, among those new to the
 // feed and pushable, that were published last (in the feed's order when

@@ -109,8 +109,10 @@ func (d dbStmts) QueryRowContext(ctx context.Context, query string, args ...any)
 
 // Optimize refreshes the query planner's statistics: PRAGMA optimize runs
 // ANALYZE on the tables whose statistics are missing or stale, and only
-// those. Call it at start, daily, and after large changes (SaveItems does,
-// after a save of optimizeAfter items or more).
+// those. Call it at start, daily, and after large changes (an import, a
+// retention pass), from a job of its own: it holds the write lock while it
+// analyses, which in the middle of a flood's save stalled every writer
+// behind it (the soak test saw the goroutines pile up).
 //
 // It keeps sqlite_stat1, the row counts the planner needs, and drops the
 // STAT4 samples ANALYZE also writes: with samples, every statement that
@@ -120,20 +122,28 @@ func (d dbStmts) QueryRowContext(ctx context.Context, query string, args ...any)
 // ingest's CPU at 1 000 000 articles. The samples help range queries on
 // skewed data, which the product does not run.
 func (s *Store) Optimize(ctx context.Context) error {
-	if _, err := s.exec(ctx, `PRAGMA optimize`); err != nil {
+	// One transaction: the connection that analyses drops the samples and
+	// reloads its statistics before any other can see them. The others
+	// load statistics with the schema, which ANALYZE changes only when it
+	// creates the statistics tables, at this commit, when the samples are
+	// gone. PRAGMA optimize bounds the rows it reads (analysis_limit), so
+	// the write lock is held briefly even at a million articles.
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `PRAGMA optimize`); err != nil {
+			return err
+		}
+		var stat4 int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE name = 'sqlite_stat4'`).Scan(&stat4); err != nil || stat4 == 0 {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sqlite_stat4`); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `ANALYZE sqlite_schema`)
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("storage: optimize: %w", err)
 	}
-	var stat4 int
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE name = 'sqlite_stat4'`).Scan(&stat4); err != nil {
-		return fmt.Errorf("storage: optimize: %w", err)
-	}
-	if stat4 == 0 {
-		return nil
-	}
-	if _, err := s.exec(ctx, `DELETE FROM sqlite_stat4`); err != nil {
-		return fmt.Errorf("storage: optimize: drop samples: %w", err)
-	}
-	// Each connection reads the statistics when it loads the schema, and
-	// ANALYZE's new ones are not a schema change: reload them everywhere.
-	return s.eachConn(ctx, `ANALYZE sqlite_schema`)
+	return nil
 }
