@@ -594,6 +594,21 @@ func serve(ctx context.Context, cfg Config, opts runOptions, stdin io.Reader, st
 	})
 	g.Go(func() error { return dispatcher.Run(gctx) })
 	g.Go(func() error {
+		// Fresh query-planner statistics at start and once a day.
+		t := time.NewTicker(24 * time.Hour)
+		defer t.Stop()
+		for {
+			if err := store.Optimize(gctx); err != nil && gctx.Err() == nil {
+				log.Warn("unable to optimize the database", "err", err)
+			}
+			select {
+			case <-gctx.Done():
+				return nil
+			case <-t.C:
+			}
+		}
+	})
+	g.Go(func() error {
 		updates.Run(gctx)
 		return nil
 	})

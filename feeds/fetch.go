@@ -18,6 +18,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -30,6 +31,17 @@ const (
 	maxRedirects     = 5
 	// maxRetryAfter bounds what a server's Retry-After can ask for.
 	maxRetryAfter = 24 * time.Hour
+	// Idle keep-alive connections kept to one host: as many as the polls
+	// of one host running at once (the scheduler's per-host limit, 2 by
+	// default, and DefaultWorkers when one host has all the feeds), so
+	// none is closed between polls; 2 closed half of them at every cycle.
+	// Few, and few in all: each idle connection holds two goroutines and
+	// buffers until the server or IdleConnTimeout closes it (16 per host
+	// made the soak test's goroutines grow), and a bot polling thousands
+	// of hosts every ten minutes could not reuse them anyway (servers
+	// close idle connections after a minute or so).
+	maxIdleConns        = 20
+	maxIdleConnsPerHost = 4
 )
 
 // ErrPrivateAddress is matched (with errors.Is) by the error a fetch returns
@@ -53,6 +65,30 @@ type Response struct {
 	NotModified  bool   // the server answered 304
 	URL          string // the final URL, after redirects
 	ContentType  string // the Content-Type header, "" if none
+
+	buf *bytes.Buffer // Body's storage, from bodyPool
+}
+
+// bodyPool holds the buffers bodies are read into: a poll cycle reads
+// thousands of bodies of tens of kilobytes, and growing a fresh buffer for
+// each (most come chunked, without a length) was most of the cost of a
+// feed that answers 200 with an unchanged body.
+var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBody is the largest buffer kept for reuse; a rare huge body is
+// left to the garbage collector rather than held.
+const maxPooledBody = 1 << 20
+
+// release gives the body's buffer back for reuse; Body must not be used
+// afterwards. A Response that is not released is collected as usual.
+func (r *Response) release() {
+	if r == nil || r.buf == nil {
+		return
+	}
+	if r.buf.Cap() <= maxPooledBody {
+		bodyPool.Put(r.buf)
+	}
+	r.buf, r.Body = nil, nil
 }
 
 // StatusError is the error of a fetch answered with a status other than
@@ -102,11 +138,17 @@ func NewFetcher(opts FetcherOptions) *Fetcher {
 		dialer.Control = refusePrivate
 	}
 	transport := &http.Transport{
-		Proxy:                 nil,
-		DialContext:           dialer.DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          20,
-		MaxIdleConnsPerHost:   2,
+		Proxy:             nil,
+		DialContext:       dialer.DialContext,
+		ForceAttemptHTTP2: true,
+		// Keep-alive connections are reused across polls and cycles: an
+		// outlet serves several section feeds from one host, polled by
+		// several workers at once; with too few idle slots per host every
+		// poll beyond them closes its connection and the next one dials
+		// (and shakes TLS hands) again. The total bounds memory when
+		// thousands of hosts are polled.
+		MaxIdleConns:          maxIdleConns,
+		MaxIdleConnsPerHost:   maxIdleConnsPerHost,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,
@@ -207,19 +249,22 @@ func (f *Fetcher) get(ctx context.Context, rawURL, etag, lastModified, accept st
 	}
 	// One byte more than the cap tells a body at the cap from one over it.
 	// A known length is allocated once rather than by doubling.
-	var buf bytes.Buffer
+	buf := bodyPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	out.buf = buf
 	if resp.ContentLength > 0 {
 		buf.Grow(int(resp.ContentLength) + 1)
 	}
 	_, err = buf.ReadFrom(io.LimitReader(resp.Body, f.maxBytes+1))
-	body := buf.Bytes()
+	out.Body = buf.Bytes()
 	if err != nil {
+		out.release()
 		return nil, fmt.Errorf("feeds: fetch %s: read body: %w", shown, unwrapURLError(err))
 	}
-	if int64(len(body)) > f.maxBytes {
+	if int64(len(out.Body)) > f.maxBytes {
+		out.release()
 		return nil, fmt.Errorf("feeds: fetch %s: body exceeds the limit of %d bytes", shown, f.maxBytes)
 	}
-	out.Body = body
 	return out, nil
 }
 

@@ -34,6 +34,8 @@ type Parsed struct {
 	// texts holds, for each item, what its summary is made from, so that a
 	// Poller with another budget, or the article's page, can redo it.
 	texts []itemText
+	// hash identifies the document parsed (bodyHash), "" when unknown.
+	hash string
 }
 
 // itemText is an item's own text as the feed gave it.
@@ -55,6 +57,19 @@ var ictZone = time.FixedZone("ICT", 7*3600)
 // wrong clock or zone) is dropped, leaving the item undated. A zero now skips
 // that check. A document that is not a feed gives an error matching ErrNotFeed.
 func Parse(body []byte, feedURL string, now time.Time) (*Parsed, error) {
+	return parse(body, feedURL, now, Summarizer{}, nil)
+}
+
+// knownFunc reports, for items carrying only their identity (guid, link,
+// canonical link, title, date), which ones the feed has carried before.
+type knownFunc func(heads []storage.Item) ([]bool, error)
+
+// parse is Parse with the summarizer to use and, when known is not nil, a
+// way to skip the costly part (cleaning the HTML, summarising, finding the
+// image) for items the feed has carried before: those come out with their
+// identity only, which is all that storing a known item reads. When known
+// fails, every item is converted in full.
+func parse(body []byte, feedURL string, now time.Time, sum Summarizer, known knownFunc) (*Parsed, error) {
 	shown := feedURL
 	base, err := url.Parse(strings.TrimSpace(feedURL))
 	if err != nil {
@@ -81,11 +96,24 @@ func Parse(body []byte, feedURL string, now time.Time) (*Parsed, error) {
 	}
 
 	out := &Parsed{Title: plainText(feed.Title)}
+	items := make([]*gofeed.Item, 0, len(feed.Items))
 	for _, it := range feed.Items {
-		if it == nil {
+		if it != nil {
+			items = append(items, it)
+		}
+	}
+	heads := make([]storage.Item, len(items))
+	for i, it := range items {
+		heads[i] = itemHead(it, base, now)
+	}
+	isKnown := knownHeads(heads, known)
+	for i, it := range items {
+		if isKnown[i] {
+			out.Items = append(out.Items, heads[i])
+			out.texts = append(out.texts, itemText{})
 			continue
 		}
-		item, text, ok := convertItem(it, base, now)
+		item, text, ok := convertItem(it, heads[i], base, sum)
 		if !ok {
 			continue
 		}
@@ -95,28 +123,58 @@ func Parse(body []byte, feedURL string, now time.Time) (*Parsed, error) {
 	return out, nil
 }
 
-// resummarize recomputes every item's summary with s.
-func (p *Parsed) resummarize(s Summarizer) {
-	for i := range p.Items {
-		if i < len(p.texts) {
-			p.Items[i].Summary = s.Summarize(p.texts[i].title, p.texts[i].text)
+// knownHeads asks known about the items whose identity needs no text
+// (those with a title); false for the others, and for all when known is
+// nil or fails.
+func knownHeads(heads []storage.Item, known knownFunc) []bool {
+	out := make([]bool, len(heads))
+	if known == nil {
+		return out
+	}
+	var ask []storage.Item
+	var at []int
+	for i, h := range heads {
+		// An untitled item's title, and an item without guid or link's
+		// identity, come from its text.
+		if h.Title != "" && (h.GUID != "" || h.Canonical != "") {
+			ask = append(ask, h)
+			at = append(at, i)
 		}
 	}
+	if len(ask) == 0 {
+		return out
+	}
+	flags, err := known(ask)
+	if err != nil || len(flags) != len(ask) {
+		return out
+	}
+	for j, i := range at {
+		out[i] = flags[j]
+	}
+	return out
 }
 
-// convertItem turns a gofeed item into a storage item; ok is false for an
-// item with nothing to show (no title, link or text).
-func convertItem(it *gofeed.Item, base *url.URL, now time.Time) (storage.Item, itemText, bool) {
-	text := itemBody(it)
-	image, fromDoc := itemImage(it, base)
+// itemHead is what identifies an item: guid, link, canonical link, plain
+// title and date, without reading its text.
+func itemHead(it *gofeed.Item, base *url.URL, now time.Time) storage.Item {
 	item := storage.Item{
 		GUID:      strings.TrimSpace(it.GUID),
 		Link:      itemLink(it, base),
 		Title:     plainText(it.Title),
-		ImageURL:  image,
 		Published: itemTime(it, now),
 	}
 	item.Canonical = CanonicalLink(item.Link)
+	return item
+}
+
+// convertItem completes an item's head (itemHead) with its text, summary
+// and image; ok is false for an item with nothing to show (no title, link
+// or text).
+func convertItem(it *gofeed.Item, head storage.Item, base *url.URL, sum Summarizer) (storage.Item, itemText, bool) {
+	text := itemBody(it)
+	item := head
+	var fromDoc bool
+	item.ImageURL, fromDoc = itemImage(it, base)
 	summaryTitle := item.Title
 	if item.Title == "" {
 		// Some feeds (microblogs) have untitled items: their text's first words stand in.
@@ -125,7 +183,7 @@ func convertItem(it *gofeed.Item, base *url.URL, now time.Time) (storage.Item, i
 	if item.Title == "" && item.Link == "" {
 		return storage.Item{}, itemText{}, false
 	}
-	item.Summary = Summarizer{}.Summarize(summaryTitle, text)
+	item.Summary = sum.Summarize(summaryTitle, text)
 	return item, itemText{text: text, title: summaryTitle, imageFromDoc: fromDoc}, true
 }
 

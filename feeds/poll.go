@@ -2,9 +2,12 @@ package feeds
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"newsbot/storage"
@@ -67,6 +70,23 @@ type Poller struct {
 	// Observe, when set, is called after every Poll with what it did, for
 	// metrics. It runs in the polling goroutine and must return quickly.
 	Observe func(PollEvent)
+
+	unchanged unchangedBatch
+}
+
+// Unchanged polls of healthy feeds are recorded together (see
+// Poller.Flush): at most unchangedBatchSize at a time, and no later than
+// unchangedDelay after the first of a batch.
+const (
+	unchangedBatchSize = 500
+	unchangedDelay     = time.Second
+)
+
+// unchangedBatch holds unchanged polls not yet written, by feed.
+type unchangedBatch struct {
+	mu      sync.Mutex
+	pending map[int64]storage.UnchangedPoll
+	timer   *time.Timer
 }
 
 // Poll fetches feed with its validators and saves what is new. A failed
@@ -74,7 +94,10 @@ type Poller struct {
 // again: after an exponential backoff over its consecutive failures, or
 // later when the server's Retry-After asks; after MaxFailures in a row the
 // feed is paused and Notify told. A 304 is recorded as a successful poll
-// with a zero result. When ctx is done (shutdown) the error is returned
+// with a zero result (Unchanged set), and so is a body identical to the last
+// one stored (Feed.BodyHash), which is not parsed again; for a healthy
+// feed that record is batched with others' (see Flush). Items the feed
+// has carried before are not cleaned or summarised again. When ctx is done (shutdown) the error is returned
 // without being recorded against the feed. For a feed with FullText set, a
 // new item that brings only a title or a teaser is summarised from its
 // article page (see fillFromPages). Poll does not look at the feed's
@@ -87,21 +110,39 @@ func (p *Poller) Poll(ctx context.Context, feed storage.Feed) (res storage.SaveR
 	if err != nil {
 		return storage.SaveResult{}, p.recordError(ctx, feed, now, err)
 	}
-	if resp.NotModified {
-		notModified = true
-		if err := p.Store.RecordNotModified(ctx, feed.ID, now); err != nil {
+	// Nothing of the body outlives the poll: the parse copies what it keeps.
+	defer resp.release()
+	var hash string
+	if !resp.NotModified {
+		hash = bodyHash(resp.Body)
+	}
+	notModified = resp.NotModified
+	if resp.NotModified || (hash == feed.BodyHash && !feed.PolledAt.IsZero()) {
+		if err := p.recordUnchanged(ctx, feed, resp, now); err != nil {
 			return storage.SaveResult{}, fmt.Errorf("feeds: feed %d: %w", feed.ID, err)
 		}
-		p.log().Debug("feed not modified", slog.Int64("feed_id", feed.ID))
-		return storage.SaveResult{}, nil
+		p.log().Debug("feed not modified", slog.Int64("feed_id", feed.ID), slog.Bool("304", resp.NotModified))
+		return storage.SaveResult{Unchanged: true}, nil
 	}
-	parsed, err := p.parse(resp, now)
+	var known knownFunc
+	if !feed.PolledAt.IsZero() {
+		known = func(heads []storage.Item) ([]bool, error) {
+			fresh, err := p.Store.NewToFeed(ctx, feed.ID, heads)
+			for i := range fresh {
+				fresh[i] = !fresh[i]
+			}
+			return fresh, err
+		}
+	}
+	parsed, err := parse(resp.Body, resp.URL, now, p.summarizer(), known)
 	if err != nil {
 		return storage.SaveResult{}, p.recordError(ctx, feed, now, err)
 	}
 	if feed.FullText {
 		p.fillFromPages(ctx, feed, parsed, now)
 	}
+	p.forgetUnchanged(feed.ID)
+	parsed.hash = hash
 	res, err = p.save(ctx, feed.ID, parsed, resp, now)
 	if err == nil && res.Withheld > 0 {
 		p.log().Warn("feed flood: items stored but not pushed", slog.Int64("feed_id", feed.ID),
@@ -131,14 +172,82 @@ func (p *Poller) Probe(ctx context.Context, url string) (*Parsed, *Response, err
 }
 
 func (p *Poller) parse(resp *Response, now time.Time) (*Parsed, error) {
-	parsed, err := Parse(resp.Body, resp.URL, now)
+	parsed, err := parse(resp.Body, resp.URL, now, p.summarizer(), nil)
 	if err != nil {
 		return nil, err
 	}
-	if s := p.summarizer(); s != (Summarizer{}) {
-		parsed.resummarize(s)
-	}
+	parsed.hash = bodyHash(resp.Body)
 	return parsed, nil
+}
+
+// bodyHash identifies a feed document: equal hashes, equal bytes.
+func bodyHash(body []byte) string {
+	sum := sha256.Sum256(body)
+	return hex.EncodeToString(sum[:16])
+}
+
+// recordUnchanged records a poll that brought nothing to store. A healthy
+// feed's record joins the batch, written when it is full or unchangedDelay
+// after it began; a feed recovering from failures is recorded at once, so
+// that its failures and backoff are cleared before anything else is
+// recorded about it.
+func (p *Poller) recordUnchanged(ctx context.Context, feed storage.Feed, resp *Response, now time.Time) error {
+	poll := storage.UnchangedPoll{FeedID: feed.ID, At: now, ETag: resp.ETag, LastModified: resp.LastModified}
+	if feed.Failures > 0 || feed.Paused || !feed.NextAttempt.IsZero() || feed.LastError != "" {
+		p.forgetUnchanged(feed.ID)
+		return p.Store.RecordUnchanged(ctx, []storage.UnchangedPoll{poll})
+	}
+	b := &p.unchanged
+	b.mu.Lock()
+	if b.pending == nil {
+		b.pending = make(map[int64]storage.UnchangedPoll)
+	}
+	b.pending[feed.ID] = poll
+	full := len(b.pending) >= unchangedBatchSize
+	if !full && b.timer == nil {
+		b.timer = time.AfterFunc(unchangedDelay, func() {
+			if err := p.Flush(context.Background()); err != nil {
+				p.log().Warn("unchanged polls not recorded", slog.Any("err", err))
+			}
+		})
+	}
+	b.mu.Unlock()
+	if full {
+		return p.Flush(ctx)
+	}
+	return nil
+}
+
+// forgetUnchanged drops a feed's unchanged poll not yet written: a later
+// outcome of the same feed (new items, a failure) is recorded instead, and
+// must not be overwritten by the older one.
+func (p *Poller) forgetUnchanged(feedID int64) {
+	b := &p.unchanged
+	b.mu.Lock()
+	delete(b.pending, feedID)
+	b.mu.Unlock()
+}
+
+// Flush writes the unchanged polls not yet recorded, in one transaction.
+// The scheduler calls it when it stops; a Poller used alone flushes on
+// its own within a second.
+func (p *Poller) Flush(ctx context.Context) error {
+	b := &p.unchanged
+	b.mu.Lock()
+	if b.timer != nil {
+		b.timer.Stop()
+		b.timer = nil
+	}
+	polls := make([]storage.UnchangedPoll, 0, len(b.pending))
+	for _, poll := range b.pending {
+		polls = append(polls, poll)
+	}
+	clear(b.pending)
+	b.mu.Unlock()
+	if err := p.Store.RecordUnchanged(ctx, polls); err != nil {
+		return fmt.Errorf("feeds: record %d unchanged polls: %w", len(polls), err)
+	}
+	return nil
 }
 
 // summarizer is the Summarizer for the Poller's budget; the zero one for
@@ -163,6 +272,7 @@ func (p *Poller) save(ctx context.Context, feedID int64, parsed *Parsed, resp *R
 		ETag:         resp.ETag,
 		LastModified: resp.LastModified,
 		Title:        parsed.Title,
+		BodyHash:     parsed.hash,
 	})
 	if err != nil {
 		return storage.SaveResult{}, fmt.Errorf("feeds: save items of feed %d: %w", feedID, err)
@@ -180,6 +290,7 @@ func (p *Poller) recordError(ctx context.Context, feed storage.Feed, at time.Tim
 	if ctx.Err() != nil {
 		return err
 	}
+	p.forgetUnchanged(feed.ID)
 	failures := feed.Failures + 1
 	delay := backoff(failures)
 	var serr *StatusError

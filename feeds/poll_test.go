@@ -265,7 +265,7 @@ func TestPollLifecycle(t *testing.T) {
 		},
 		{
 			name: "unchanged feed answers 304",
-			want: storage.SaveResult{},
+			want: storage.SaveResult{Unchanged: true},
 		},
 		{
 			name:   "a new item is queued for the subscriber",

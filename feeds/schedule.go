@@ -213,6 +213,12 @@ func (s *Scheduler) Stop() {
 	<-s.cron.Stop().Done()
 	close(s.quit)
 	s.wg.Wait()
+	// The polls' batched bookkeeping is written before the store closes.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.poller.Flush(ctx); err != nil {
+		s.log.Warn("feed scheduler stopping", slog.Any("err", err))
+	}
 }
 
 // AddFeed checks that rawURL is a feed, stores it in section (keeping the
@@ -431,7 +437,7 @@ func (s *Scheduler) handle(ctx context.Context, req pollRequest) {
 // load reads the feed for a poll; false when it is gone, unreadable,
 // paused or backing off (a tick before its next attempt costs this read).
 func (s *Scheduler) load(ctx context.Context, req pollRequest) (storage.Feed, bool) {
-	feed, err := s.poller.Store.Feed(ctx, req.id)
+	feed, err := s.poller.Store.FeedToPoll(ctx, req.id)
 	if errors.Is(err, storage.ErrNotFound) {
 		s.log.Debug("feed deleted; poll skipped", slog.Int64("feed_id", req.id))
 		s.unschedule(req.id)
@@ -524,7 +530,11 @@ func (s *Scheduler) pollOne(ctx context.Context, feed storage.Feed) {
 				slog.String("stack", string(debug.Stack())))
 		}
 	}()
+	start := time.Now()
 	res, err := s.poller.Poll(ctx, feed)
+	// The poll's outcome (err; res.Unchanged for a 304 or the same
+	// document, else res.New items) and its duration are known here.
+	took := time.Since(start)
 	if err == nil {
 		s.saved(res)
 	}
@@ -536,6 +546,6 @@ func (s *Scheduler) pollOne(ctx context.Context, feed storage.Feed) {
 			slog.Any("err", err))
 	case res.New > 0:
 		s.log.Info("feed polled", slog.Int64("feed_id", id), slog.Int("new", res.New),
-			slog.Int("enqueued", res.Enqueued), slog.Bool("first", res.First))
+			slog.Int("enqueued", res.Enqueued), slog.Bool("first", res.First), slog.Duration("took", took))
 	}
 }

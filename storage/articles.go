@@ -20,6 +20,9 @@ type SaveOptions struct {
 	ETag         string        // validators to send on the next poll
 	LastModified string
 	Title        string // the feed's own title
+	// BodyHash identifies the document these items were parsed from (see
+	// Feed.BodyHash); recorded with the poll, "" to forget it.
+	BodyHash string
 }
 
 // SaveResult reports what SaveItems did.
@@ -29,6 +32,9 @@ type SaveResult struct {
 	First    bool // the feed's first successful poll: nothing was pushed
 	Withheld int  // new items stored but not pushed because of MaxPush
 	Batches  int  // write transactions the save took
+	// Unchanged: the poll brought nothing to store (a 304, or the same
+	// document as last time); set by the poller, not by SaveItems.
+	Unchanged bool
 	// LongestBatch is how long the longest of them held the write lock.
 	LongestBatch time.Duration
 }
@@ -71,7 +77,7 @@ func (s *Store) SaveItems(ctx context.Context, feedID int64, items []Item, opt S
 
 	var section string
 	var polled sql.NullInt64
-	err := s.db.QueryRowContext(ctx, `SELECT section, polled_at FROM feeds WHERE id = ?`, feedID).Scan(&section, &polled)
+	err := dbStmts{s}.QueryRowContext(ctx, `SELECT section, polled_at FROM feeds WHERE id = ?`, feedID).Scan(&section, &polled)
 	if isNoRows(err) {
 		return SaveResult{}, ErrNotFound
 	}
@@ -100,6 +106,7 @@ func (s *Store) SaveItems(ctx context.Context, feedID int64, items []Item, opt S
 		err := s.inTx(ctx, func(tx *sql.Tx) error {
 			start := time.Now()
 			defer func() { took = time.Since(start) }()
+			stmts := s.txStmts(tx)
 			if !loaded && !res.First {
 				var err error
 				if follows, err = activeFollows(ctx, tx); err != nil {
@@ -108,13 +115,22 @@ func (s *Store) SaveItems(ctx context.Context, feedID int64, items []Item, opt S
 				loaded = true
 			}
 			batchStart := next
+			// The search index is written last: FTS5 flushes what it holds
+			// in memory to disk whenever a later statement of the
+			// transaction opens a savepoint (every enqueueing INSERT …
+			// SELECT does), which indexing article by article would turn
+			// into one index segment, and merges, per article.
+			var index []indexEntry
 			for next < len(order) && (next-batchStart < saveBatchItems && time.Since(start) < saveBatchTime || next == batchStart) {
 				idx := order[next]
 				it := items[idx]
 				next++
-				isNew, articleID, published, err := saveItem(ctx, tx, feedID, it, now)
+				isNew, articleID, created, published, err := saveItem(ctx, stmts, feedID, it, now)
 				if err != nil {
 					return err
+				}
+				if created {
+					index = append(index, indexEntry{articleID, it})
 				}
 				if !isNew {
 					continue
@@ -127,7 +143,7 @@ func (s *Store) SaveItems(ctx context.Context, feedID int64, items []Item, opt S
 					res.Withheld++
 					continue
 				}
-				n, err := enqueueSection(ctx, tx, articleID, section, now)
+				n, err := enqueueSection(ctx, stmts, articleID, section, now)
 				if err != nil {
 					return err
 				}
@@ -137,15 +153,18 @@ func (s *Store) SaveItems(ctx context.Context, feedID int64, items []Item, opt S
 				}
 				res.Enqueued += n
 			}
+			if err := indexArticles(ctx, stmts, index); err != nil {
+				return err
+			}
 			if next < len(order) {
 				return nil
 			}
-			r, err := tx.ExecContext(ctx, `
+			r, err := stmts.ExecContext(ctx, `
 				UPDATE feeds SET polled_at = coalesce(polled_at, ?), last_success_at = ?, last_error = '',
 					failures = 0, next_attempt_at = NULL,
-					etag = ?, last_modified = ?, title = CASE WHEN ? = '' THEN title ELSE ? END
+					etag = ?, last_modified = ?, title = CASE WHEN ? = '' THEN title ELSE ? END, body_hash = ?
 				WHERE id = ?`,
-				now.UnixMilli(), now.UnixMilli(), opt.ETag, opt.LastModified, opt.Title, opt.Title, feedID)
+				now.UnixMilli(), now.UnixMilli(), opt.ETag, opt.LastModified, opt.Title, opt.Title, opt.BodyHash, feedID)
 			if err != nil {
 				return fmt.Errorf("storage: record poll of feed %d: %w", feedID, err)
 			}
@@ -174,7 +193,7 @@ func (s *Store) newestNew(ctx context.Context, feedID int64, items []Item, max i
 		if !pushable(it) {
 			continue
 		}
-		_, known, err := knownToFeed(ctx, s.db, feedID, it)
+		_, known, err := knownToFeed(ctx, dbStmts{s}, feedID, it)
 		if err != nil {
 			return nil, err
 		}
@@ -234,100 +253,126 @@ type querier interface {
 
 // knownToFeed finds the article the feed already carries as it: by its
 // identity, by its canonical link, or by its link's host and path with the
-// same folded title. It also reports whether it matched by its identity,
-// in which case there is nothing to record.
+// same folded title.
 func knownToFeed(ctx context.Context, q querier, feedID int64, it Item) (articleID int64, known bool, err error) {
-	articleID, known, _, err = lookupKnown(ctx, q, feedID, it)
-	return articleID, known, err
+	k := itemKeys(it)
+	articleID, match, _, err := lookupItem(ctx, q, feedID, it, &k, false)
+	return articleID, match == matchIdentity || match == matchFeed, err
 }
 
-func lookupKnown(ctx context.Context, q querier, feedID int64, it Item) (articleID int64, known, byIdentity bool, err error) {
-	err = q.QueryRowContext(ctx, `SELECT article_id FROM feed_items WHERE feed_id = ? AND guid = ?`, feedID, itemIdentity(it)).Scan(&articleID)
+// How lookupItem found an item.
+const (
+	matchNone     = 0
+	matchIdentity = 1 // the feed carries it under this identity: nothing to record
+	matchFeed     = 2 // the feed carries it under another identity
+	matchOther    = 3 // another feed brought the article (same canonical link)
+)
+
+// keys are an item's identities as stored: its identity (guid), its
+// canonical link, and the link key and folded title of the fallback, NULL
+// when empty. The fallback's are computed only when needed (withFallback):
+// folding a title costs more than looking up a known item.
+type keys struct {
+	guid      string
+	canonical any
+	link      any
+	title     any
+	fallback  bool // link and title are set
+}
+
+func itemKeys(it Item) keys {
+	return keys{guid: itemIdentity(it), canonical: nullIfEmpty(it.Canonical)}
+}
+
+func (k *keys) withFallback(it Item) {
+	if !k.fallback {
+		k.link, k.title, k.fallback = nullIfEmpty(linkKey(it.Link)), nullIfEmpty(FoldedWords(it.Title)), true
+	}
+}
+
+// The lookups of an item, in order of preference: by its identity, the
+// common case of a known item; then the others as one statement, one round
+// trip for an item that is new. UNION ALL runs its parts in order and
+// LIMIT 1 stops at the first that matches.
+const (
+	lookupIdentitySQL = `SELECT article_id FROM feed_items WHERE feed_id = ? AND guid = ?`
+	lookupKnownSQL    = `
+		SELECT fi.article_id, 2, 0 FROM articles a JOIN feed_items fi ON fi.article_id = a.id AND fi.feed_id = ?1
+			WHERE ?3 IS NOT NULL AND a.canonical = ?3
+		UNION ALL
+		SELECT article_id, 2, 0 FROM feed_items
+			WHERE ?4 IS NOT NULL AND ?5 IS NOT NULL AND feed_id = ?1 AND link_key = ?4 AND title_key = ?5`
+	lookupItemSQL = lookupKnownSQL + `
+		UNION ALL
+		SELECT id, 3, published_at FROM articles WHERE ?3 IS NOT NULL AND canonical = ?3
+		LIMIT 1`
+)
+
+// lookupItem finds how the feed, or with other another feed, already has
+// the item; matchNone when it does not. published is the article's
+// publication time (unix ms) for matchOther.
+func lookupItem(ctx context.Context, q querier, feedID int64, it Item, k *keys, other bool) (articleID int64, match int, published int64, err error) {
+	err = q.QueryRowContext(ctx, lookupIdentitySQL, feedID, k.guid).Scan(&articleID)
 	if err == nil {
-		return articleID, true, true, nil
+		return articleID, matchIdentity, 0, nil
 	}
 	if !isNoRows(err) {
-		return 0, false, false, fmt.Errorf("storage: look up item: %w", err)
+		return 0, matchNone, 0, fmt.Errorf("storage: look up item: %w", err)
 	}
-	if it.Canonical != "" {
-		err = q.QueryRowContext(ctx, `SELECT fi.article_id FROM articles a JOIN feed_items fi ON fi.article_id = a.id AND fi.feed_id = ?
-			WHERE a.canonical = ? LIMIT 1`, feedID, it.Canonical).Scan(&articleID)
-		if err == nil {
-			return articleID, true, false, nil
-		}
-		if !isNoRows(err) {
-			return 0, false, false, fmt.Errorf("storage: look up item by link: %w", err)
-		}
+	k.withFallback(it)
+	query := lookupKnownSQL + ` LIMIT 1`
+	if other {
+		query = lookupItemSQL
 	}
-	lk, tk := linkKey(it.Link), FoldedWords(it.Title)
-	if lk == "" || tk == "" {
-		return 0, false, false, nil
+	err = q.QueryRowContext(ctx, query, feedID, k.guid, k.canonical, k.link, k.title).Scan(&articleID, &match, &published)
+	if isNoRows(err) {
+		return 0, matchNone, 0, nil
 	}
-	err = q.QueryRowContext(ctx, `SELECT article_id FROM feed_items WHERE feed_id = ? AND link_key = ? AND title_key = ? LIMIT 1`,
-		feedID, lk, tk).Scan(&articleID)
-	if err == nil {
-		return articleID, true, false, nil
+	if err != nil {
+		return 0, matchNone, 0, fmt.Errorf("storage: look up item: %w", err)
 	}
-	if !isNoRows(err) {
-		return 0, false, false, fmt.Errorf("storage: look up item by title: %w", err)
-	}
-	return 0, false, false, nil
+	return articleID, match, published, nil
 }
 
 // saveItem stores one item and reports whether the feed carried it for the
-// first time, the article it belongs to and that article's publication time.
+// first time, the article it belongs to, whether that article was created
+// (and is to be indexed for search) and its publication time.
 // An item the feed carried under another guid is recorded under the new one
 // too, and is not new.
-func saveItem(ctx context.Context, tx *sql.Tx, feedID int64, it Item, now time.Time) (bool, int64, time.Time, error) {
-	guid := itemIdentity(it)
-	lk, tk := nullIfEmpty(linkKey(it.Link)), nullIfEmpty(FoldedWords(it.Title))
-	existing, known, byIdentity, err := lookupKnown(ctx, tx, feedID, it)
+func saveItem(ctx context.Context, tx *txStmts, feedID int64, it Item, now time.Time) (isNew bool, articleID int64, created bool, published time.Time, err error) {
+	k := itemKeys(it)
+	existing, match, otherPublished, err := lookupItem(ctx, tx, feedID, it, &k, true)
 	if err != nil {
-		return false, 0, time.Time{}, err
+		return false, 0, false, time.Time{}, err
 	}
-	if known {
-		if !byIdentity {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO feed_items(feed_id, guid, article_id, seen_at, link_key, title_key)
-				VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, feedID, guid, existing, now.UnixMilli(), lk, tk); err != nil {
-				return false, 0, time.Time{}, fmt.Errorf("storage: insert feed item: %w", err)
-			}
+	switch match {
+	case matchIdentity:
+		return false, existing, false, time.Time{}, nil
+	case matchFeed:
+		if _, err := tx.ExecContext(ctx, `INSERT INTO feed_items(feed_id, guid, article_id, seen_at, link_key, title_key)
+			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, feedID, k.guid, existing, now.UnixMilli(), k.link, k.title); err != nil {
+			return false, 0, false, time.Time{}, fmt.Errorf("storage: insert feed item: %w", err)
 		}
-		return false, existing, time.Time{}, nil
-	}
-	published := effectivePublished(it, now)
-	var canonical any
-	if it.Canonical != "" {
-		canonical = it.Canonical
-	}
-	var articleID int64
-	var articlePublished int64
-	if canonical != nil {
-		err = tx.QueryRowContext(ctx, `SELECT id, published_at FROM articles WHERE canonical = ?`, canonical).Scan(&articleID, &articlePublished)
-		if err != nil && !isNoRows(err) {
-			return false, 0, time.Time{}, fmt.Errorf("storage: look up article: %w", err)
-		}
-		if err == nil {
-			published = time.UnixMilli(articlePublished).UTC()
-		}
-	}
-	if articleID == 0 {
+		return false, existing, false, time.Time{}, nil
+	case matchOther:
+		articleID, published = existing, time.UnixMilli(otherPublished).UTC()
+	default:
+		published = effectivePublished(it, now)
 		r, err := tx.ExecContext(ctx, `
 			INSERT INTO articles(feed_id, canonical, link, title, summary, image_url, published_at, seen_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			feedID, canonical, it.Link, it.Title, it.Summary, it.ImageURL, published.UnixMilli(), now.UnixMilli())
+			feedID, k.canonical, it.Link, it.Title, it.Summary, it.ImageURL, published.UnixMilli(), now.UnixMilli())
 		if err != nil {
-			return false, 0, time.Time{}, fmt.Errorf("storage: insert article: %w", err)
+			return false, 0, false, time.Time{}, fmt.Errorf("storage: insert article: %w", err)
 		}
 		articleID, _ = r.LastInsertId()
-		if err := indexArticle(ctx, tx, articleID, it); err != nil {
-			return false, 0, time.Time{}, err
-		}
+		created = true
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO feed_items(feed_id, guid, article_id, seen_at, link_key, title_key) VALUES (?, ?, ?, ?, ?, ?)`,
-		feedID, guid, articleID, now.UnixMilli(), lk, tk); err != nil {
-		return false, 0, time.Time{}, fmt.Errorf("storage: insert feed item: %w", err)
+		feedID, k.guid, articleID, now.UnixMilli(), k.link, k.title); err != nil {
+		return false, 0, false, time.Time{}, fmt.Errorf("storage: insert feed item: %w", err)
 	}
-	return true, articleID, published, nil
+	return true, articleID, created, published, nil
 }
 
 func nullIfEmpty(s string) any {
@@ -337,9 +382,27 @@ func nullIfEmpty(s string) any {
 	return s
 }
 
+// indexEntry is a new article to index for search.
+type indexEntry struct {
+	id int64
+	it Item
+}
+
+// indexArticles adds new articles to the search index, in the transaction
+// that stores them.
+func indexArticles(ctx context.Context, tx *txStmts, entries []indexEntry) error {
+	for _, e := range entries {
+		if err := indexArticle(ctx, tx, e.id, e.it); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // enqueueSection queues the article for every active chat subscribed to the
-// section, unless the section was retired (its subscriptions are dormant); the unique (chat, article) key makes a second queueing a no-op.
-func enqueueSection(ctx context.Context, tx *sql.Tx, articleID int64, section string, now time.Time) (int, error) {
+// section, unless the section was retired (its subscriptions are dormant);
+// the unique (chat, article) key makes a second queueing a no-op.
+func enqueueSection(ctx context.Context, tx *txStmts, articleID int64, section string, now time.Time) (int, error) {
 	r, err := tx.ExecContext(ctx, `
 		INSERT INTO deliveries(platform, chat_id, article_id, next_attempt_at, created_at)
 		SELECT s.platform, s.chat_id, ?, ?, ?
@@ -364,7 +427,6 @@ const articleColumns = `a.id, coalesce(a.feed_id, 0), a.link, a.title, a.summary
 const articleJoins = ` FROM articles a
 	LEFT JOIN feeds f ON f.id = a.feed_id
 	LEFT JOIN sections sec ON sec.key = coalesce(nullif(a.section, ''), f.section)`
-
 
 func scanArticle(row interface{ Scan(...any) error }) (Article, error) {
 	var a Article
@@ -427,7 +489,7 @@ func (s *Store) Latest(ctx context.Context, section string, limit int) ([]Articl
 func (s *Store) NewToFeed(ctx context.Context, feedID int64, items []Item) ([]bool, error) {
 	out := make([]bool, len(items))
 	for i, it := range items {
-		_, known, err := knownToFeed(ctx, s.db, feedID, it)
+		_, known, err := knownToFeed(ctx, dbStmts{s}, feedID, it)
 		if err != nil {
 			return nil, err
 		}

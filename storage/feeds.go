@@ -335,6 +335,58 @@ func (s *Store) RecordNotModified(ctx context.Context, feedID int64, at time.Tim
 	return nil
 }
 
+// FeedToPoll returns what a poll needs of one feed, or ErrNotFound: the
+// feed without its count of articles (Articles is 0), which would cost a
+// scan of its items on every tick, and with its BodyHash.
+func (s *Store) FeedToPoll(ctx context.Context, id int64) (Feed, error) {
+	var f Feed
+	var polled, success, errAt, next sql.NullInt64
+	err := dbStmts{s}.QueryRowContext(ctx, `SELECT id, url, section, schedule, title, etag, last_modified,
+			polled_at, last_success_at, last_error, last_error_at, full_text, failures, next_attempt_at, paused, origin, body_hash
+		FROM feeds WHERE id = ?`, id).
+		Scan(&f.ID, &f.URL, &f.Section, &f.Schedule, &f.Title, &f.ETag, &f.LastModified,
+			&polled, &success, &f.LastError, &errAt, &f.FullText, &f.Failures, &next, &f.Paused, &f.Origin, &f.BodyHash)
+	if isNoRows(err) {
+		return Feed{}, ErrNotFound
+	}
+	if err != nil {
+		return Feed{}, fmt.Errorf("storage: feed %d: %w", id, err)
+	}
+	f.PolledAt, f.LastSuccess, f.LastErrorAt = fromMS(polled), fromMS(success), fromMS(errAt)
+	f.NextAttempt = fromMS(next)
+	return f, nil
+}
+
+// UnchangedPoll is a successful poll that brought nothing to store: a 304,
+// or a body identical to the one stored last.
+type UnchangedPoll struct {
+	FeedID       int64
+	At           time.Time
+	ETag         string // validators to send next time
+	LastModified string
+}
+
+// RecordUnchanged records many unchanged polls as successes in one
+// transaction: one commit, and one wait for the write lock, for a whole
+// cycle of feeds that did not change, instead of one each. A feed deleted
+// in the meantime is skipped.
+func (s *Store) RecordUnchanged(ctx context.Context, polls []UnchangedPoll) error {
+	if len(polls) == 0 {
+		return nil
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		stmts := s.txStmts(tx)
+		for _, p := range polls {
+			if _, err := stmts.ExecContext(ctx, `UPDATE feeds SET last_success_at = ?, last_error = '', failures = 0,
+				next_attempt_at = NULL, etag = ?, last_modified = ? WHERE id = ?`,
+				p.At.UnixMilli(), p.ETag, p.LastModified, p.FeedID); err != nil {
+				return fmt.Errorf("storage: record unchanged poll of feed %d: %w", p.FeedID, err)
+			}
+		}
+		return nil
+	})
+}
+
 // SetFeedFullText sets whether the feed's article pages are fetched for
 // their text; ErrNotFound if there is no such feed.
 func (s *Store) SetFeedFullText(ctx context.Context, id int64, fullText bool) error {

@@ -16,7 +16,7 @@ import (
 
 // indexArticle adds a new article to the search index, its texts both as
 // written (lower case, composed) and folded.
-func indexArticle(ctx context.Context, tx *sql.Tx, articleID int64, it Item) error {
+func indexArticle(ctx context.Context, tx execer, articleID int64, it Item) error {
 	if _, err := tx.ExecContext(ctx, `INSERT INTO articles_fts(rowid, title, summary, body, title_f, summary_f, body_f)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		articleID, exactText(it.Title), exactText(it.Summary), exactText(it.Body),
@@ -24,6 +24,12 @@ func indexArticle(ctx context.Context, tx *sql.Tx, articleID int64, it Item) err
 		return fmt.Errorf("storage: index article %d: %w", articleID, err)
 	}
 	return nil
+}
+
+// execer runs a writing statement: a transaction, or its prepared
+// statements (txStmts).
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
 // ErrBadCursor is returned for a next-page cursor that is malformed, or

@@ -33,6 +33,8 @@ type Store struct {
 	writeMu sync.Mutex
 	// markSent is prepared once: it runs for every message sent.
 	markSent *sql.Stmt
+	// stmts holds the statements of the hot paths, prepared once.
+	stmts stmtCache
 
 	health writeHealth
 }
@@ -87,6 +89,7 @@ const maxConns = 4
 // Close closes the database.
 func (s *Store) Close() error {
 	s.markSent.Close()
+	s.stmts.close()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("storage: close: %w", err)
 	}

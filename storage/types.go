@@ -61,6 +61,7 @@ type Feed struct {
 	NextAttempt  time.Time // no poll before this (backoff, Retry-After); zero = on schedule
 	Paused       bool      // not polled until resumed, after too many failures
 	Origin       string    // OriginFile or OriginChat: who adds and removes it
+	BodyHash     string    // identifies the last document stored (SaveOptions.BodyHash); set by FeedToPoll only
 }
 
 // Item is one entry of a parsed feed, ready to be stored.
