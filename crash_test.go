@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"newsbot/bot/telegram/telegramtest"
-	"newsbot/storage"
+	"github.com/newsbot-vn/newsbot/bot/telegram/telegramtest"
+	"github.com/newsbot-vn/newsbot/storage"
 )
 
 // childConfig, when set, makes the test binary run the bot with that config

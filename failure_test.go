@@ -17,9 +17,9 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
-	"newsbot/bot/telegram/telegramtest"
-	"newsbot/bot/zalo/zalotest"
-	"newsbot/storage"
+	"github.com/newsbot-vn/newsbot/bot/telegram/telegramtest"
+	"github.com/newsbot-vn/newsbot/bot/zalo/zalotest"
+	"github.com/newsbot-vn/newsbot/storage"
 )
 
 // runFor runs the bot with args and returns its exit code and logs, failing

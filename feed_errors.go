@@ -5,8 +5,8 @@ import (
 	"errors"
 	"path/filepath"
 
-	"newsbot/bot"
-	"newsbot/feeds"
+	"github.com/newsbot-vn/newsbot/bot"
+	"github.com/newsbot-vn/newsbot/feeds"
 )
 
 // explain turns an error of adding the feed at rawURL into a bot.FeedError:

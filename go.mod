@@ -1,4 +1,4 @@
-module newsbot
+module github.com/newsbot-vn/newsbot
 
 go 1.26.8
 

@@ -5,7 +5,7 @@ import (
 	"log/slog"
 	"strings"
 
-	"newsbot/bot/console"
+	"github.com/newsbot-vn/newsbot/bot/console"
 )
 
 // newLogger returns the log on w at cfg's level (debug with -v; warn in

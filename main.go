@@ -27,12 +27,12 @@ import (
 	"go.yaml.in/yaml/v3"
 	"golang.org/x/sync/errgroup"
 
-	"newsbot/bot"
-	"newsbot/bot/console"
-	"newsbot/bot/telegram"
-	"newsbot/bot/zalo"
-	"newsbot/feeds"
-	"newsbot/storage"
+	"github.com/newsbot-vn/newsbot/bot"
+	"github.com/newsbot-vn/newsbot/bot/console"
+	"github.com/newsbot-vn/newsbot/bot/telegram"
+	"github.com/newsbot-vn/newsbot/bot/zalo"
+	"github.com/newsbot-vn/newsbot/feeds"
+	"github.com/newsbot-vn/newsbot/storage"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".

@@ -18,8 +18,8 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
-	"newsbot/bot/telegram/telegramtest"
-	"newsbot/bot/zalo/zalotest"
+	"github.com/newsbot-vn/newsbot/bot/telegram/telegramtest"
+	"github.com/newsbot-vn/newsbot/bot/zalo/zalotest"
 )
 
 // feedServer serves an RSS feed whose items a test can add to, with an ETag

@@ -11,9 +11,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"newsbot/bot"
-	"newsbot/feeds"
-	"newsbot/storage"
+	"github.com/newsbot-vn/newsbot/bot"
+	"github.com/newsbot-vn/newsbot/feeds"
+	"github.com/newsbot-vn/newsbot/storage"
 )
 
 // metrics holds the bot's Prometheus collectors, on a registry of its own

@@ -13,9 +13,9 @@ import (
 	"strings"
 	"time"
 
-	"newsbot/bot"
-	"newsbot/feeds"
-	"newsbot/storage"
+	"github.com/newsbot-vn/newsbot/bot"
+	"github.com/newsbot-vn/newsbot/feeds"
+	"github.com/newsbot-vn/newsbot/storage"
 )
 
 const toolsUsage = `Maintenance commands (they run beside a running bot, on the same database):

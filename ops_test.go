@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"newsbot/bot/telegram/telegramtest"
-	"newsbot/storage"
+	"github.com/newsbot-vn/newsbot/bot/telegram/telegramtest"
+	"github.com/newsbot-vn/newsbot/storage"
 )
 
 // scrape GETs url and returns its status and body; status 0 when the

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"newsbot/storage"
+	"github.com/newsbot-vn/newsbot/storage"
 )
 
 // -check names each problem's key and its fix; the texts are a contract

@@ -22,8 +22,8 @@ import (
 	"testing"
 	"time"
 
-	"newsbot/bot/telegram/telegramtest"
-	"newsbot/storage"
+	"github.com/newsbot-vn/newsbot/bot/telegram/telegramtest"
+	"github.com/newsbot-vn/newsbot/storage"
 )
 
 // soakFor is how long TestSoak runs the bot under load. CI runs the short

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"newsbot/storage"
+	"github.com/newsbot-vn/newsbot/storage"
 )
 
 // isGroup is true for chats with several people, where settings belong to

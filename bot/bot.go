@@ -12,7 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"newsbot/storage"
+	"github.com/newsbot-vn/newsbot/storage"
 )
 
 // FeedAdmin adds and removes feeds at run time; the feed scheduler implements it.

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"newsbot/storage"
+	"github.com/newsbot-vn/newsbot/storage"
 )
 
 // recorder is a platform that keeps what it was asked to send. fail, when

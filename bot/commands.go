@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"newsbot/storage"
+	"github.com/newsbot-vn/newsbot/storage"
 )
 
 func (b *Bot) start(ctx context.Context, r *request) error {

@@ -17,10 +17,10 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
-	"newsbot/bot"
-	"newsbot/bot/telegram"
-	"newsbot/bot/telegram/telegramtest"
-	"newsbot/storage"
+	"github.com/newsbot-vn/newsbot/bot"
+	"github.com/newsbot-vn/newsbot/bot/telegram"
+	"github.com/newsbot-vn/newsbot/bot/telegram/telegramtest"
+	"github.com/newsbot-vn/newsbot/storage"
 )
 
 // deliveryEnv is a real store, the real Telegram adapter against the fake

@@ -9,7 +9,7 @@ import (
 	"syscall"
 	"testing"
 
-	"newsbot/storage"
+	"github.com/newsbot-vn/newsbot/storage"
 )
 
 // diskFullEnv marks the child process of TestReadCommandsAnswerWhenDiskFails.

@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"newsbot/storage"
+	"github.com/newsbot-vn/newsbot/storage"
 )
 
 // DispatcherOptions configures a Dispatcher. Zero values take the defaults.

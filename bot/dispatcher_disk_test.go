@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"newsbot/bot"
-	"newsbot/storage"
+	"github.com/newsbot-vn/newsbot/bot"
+	"github.com/newsbot-vn/newsbot/storage"
 )
 
 // logCounter counts log records by message, so a test can wait for the

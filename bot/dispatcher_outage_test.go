@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"newsbot/bot"
-	"newsbot/bot/telegram/telegramtest"
-	"newsbot/storage"
+	"github.com/newsbot-vn/newsbot/bot"
+	"github.com/newsbot-vn/newsbot/bot/telegram/telegramtest"
+	"github.com/newsbot-vn/newsbot/storage"
 )
 
 // stepClock is a clock that moves only when the test moves it.

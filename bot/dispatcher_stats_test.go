@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"newsbot/storage"
+	"github.com/newsbot-vn/newsbot/storage"
 )
 
 // askStats runs the /stats handler itself for an admin in lg, as Handle

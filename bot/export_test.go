@@ -1,6 +1,6 @@
 package bot
 
-import "newsbot/storage"
+import "github.com/newsbot-vn/newsbot/storage"
 
 // ShardOf exposes the worker a chat's updates go to, for tests that need
 // two chats on different workers.

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"newsbot/storage"
+	"github.com/newsbot-vn/newsbot/storage"
 )
 
 // listFeeds answers /feeds (admin): every feed with its health — state

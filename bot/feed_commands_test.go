@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"newsbot/storage"
+	"github.com/newsbot-vn/newsbot/storage"
 )
 
 func TestFeedsShowsHealthAndResumefeed(t *testing.T) {

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"newsbot/storage"
+	"github.com/newsbot-vn/newsbot/storage"
 )
 
 // maxFollows bounds a chat's keyword alerts; maxPhrase a phrase's length.

@@ -7,7 +7,7 @@ import (
 	"sort"
 	"strings"
 
-	"newsbot/storage"
+	"github.com/newsbot-vn/newsbot/storage"
 )
 
 // NotifyAdmins queues a notice for every admin of the bot, in their

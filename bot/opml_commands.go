@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"newsbot/storage"
+	"github.com/newsbot-vn/newsbot/storage"
 )
 
 // Document is a file a person sent (an OPML subscription list).

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"newsbot/storage"
+	"github.com/newsbot-vn/newsbot/storage"
 )
 
 // On a platform without files (Zalo, the console), /export and an .opml

@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"time"
 
-	"newsbot/storage"
+	"github.com/newsbot-vn/newsbot/storage"
 )
 
 // Update is one thing a person did that the bot must answer: a message or a

@@ -8,7 +8,7 @@ import (
 
 	xhtml "golang.org/x/net/html"
 
-	"newsbot/storage"
+	"github.com/newsbot-vn/newsbot/storage"
 )
 
 // Escape makes outside text safe inside Telegram HTML: only <, > and & are

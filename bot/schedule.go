@@ -4,7 +4,7 @@ import (
 	"sync"
 	"time"
 
-	"newsbot/storage"
+	"github.com/newsbot-vn/newsbot/storage"
 )
 
 // locations caches loaded time zones: loading one reads the zone database.

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"newsbot/storage"
+	"github.com/newsbot-vn/newsbot/storage"
 )
 
 // TestSearchPagingSurvivesRestart pages a search with its button and with a

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"newsbot/storage"
+	"github.com/newsbot-vn/newsbot/storage"
 )
 
 func wantAll(t *testing.T, what, got string, want ...string) {

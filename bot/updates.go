@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"newsbot/storage"
+	"github.com/newsbot-vn/newsbot/storage"
 )
 
 // Defaults of UpdatesOptions.

@@ -17,13 +17,13 @@ import (
 	"testing"
 	"time"
 
-	"newsbot/bot"
-	"newsbot/bot/telegram"
-	"newsbot/bot/telegram/telegramtest"
-	"newsbot/bot/zalo"
-	"newsbot/bot/zalo/zalotest"
-	"newsbot/feeds"
-	"newsbot/storage"
+	"github.com/newsbot-vn/newsbot/bot"
+	"github.com/newsbot-vn/newsbot/bot/telegram"
+	"github.com/newsbot-vn/newsbot/bot/telegram/telegramtest"
+	"github.com/newsbot-vn/newsbot/bot/zalo"
+	"github.com/newsbot-vn/newsbot/bot/zalo/zalotest"
+	"github.com/newsbot-vn/newsbot/feeds"
+	"github.com/newsbot-vn/newsbot/storage"
 
 	_ "modernc.org/sqlite" // the driver storage uses, for simulating a crash
 )

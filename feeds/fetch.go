@@ -27,7 +27,7 @@ import (
 const (
 	DefaultTimeout   = 30 * time.Second
 	DefaultMaxBytes  = 5 << 20
-	DefaultUserAgent = "newsbot/1.0 (+https://github.com/newsbot)"
+	DefaultUserAgent = "github.com/newsbot-vn/newsbot/1.0 (+https://github.com/newsbot)"
 	maxRedirects     = 5
 	// maxRetryAfter bounds what a server's Retry-After can ask for.
 	maxRetryAfter = 24 * time.Hour

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"newsbot/storage"
+	"github.com/newsbot-vn/newsbot/storage"
 )
 
 // clock is a settable time for a poller.

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"newsbot/storage"
+	"github.com/newsbot-vn/newsbot/storage"
 )
 
 // Poll outcomes reported in PollEvent.Outcome.

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"newsbot/storage"
+	"github.com/newsbot-vn/newsbot/storage"
 )
 
 // OPML limits: an OPML file is a list of subscriptions, not a document; a

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"newsbot/storage"
+	"github.com/newsbot-vn/newsbot/storage"
 )
 
 func TestParseOPML(t *testing.T) {

@@ -19,7 +19,7 @@ import (
 	xunicode "golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/transform"
 
-	"newsbot/storage"
+	"github.com/newsbot-vn/newsbot/storage"
 )
 
 // ErrNotFeed is matched (with errors.Is) by the error Parse returns for a

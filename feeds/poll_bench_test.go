@@ -20,7 +20,7 @@ import (
 	"testing"
 	"time"
 
-	"newsbot/storage"
+	"github.com/newsbot-vn/newsbot/storage"
 )
 
 // The poll benchmarks run the feed server in a child process (this test

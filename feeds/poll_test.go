@@ -16,7 +16,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"newsbot/storage"
+	"github.com/newsbot-vn/newsbot/storage"
 )
 
 const section = "thoi-su"

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"newsbot/storage"
+	"github.com/newsbot-vn/newsbot/storage"
 )
 
 // A server that answers 200 with the same document, without validators,

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"newsbot/storage"
+	"github.com/newsbot-vn/newsbot/storage"
 )
 
 // evalDir holds the summary evaluation set shared by the project: real

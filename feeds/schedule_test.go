@@ -11,7 +11,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 
-	"newsbot/storage"
+	"github.com/newsbot-vn/newsbot/storage"
 )
 
 func quietLog() *slog.Logger { return slog.New(slog.DiscardHandler) }

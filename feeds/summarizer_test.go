@@ -7,7 +7,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"newsbot/storage"
+	"github.com/newsbot-vn/newsbot/storage"
 )
 
 func TestSummarizer(t *testing.T) {

@@ -13,8 +13,8 @@ import (
 	"sync"
 	"time"
 
-	"newsbot/bot"
-	"newsbot/storage"
+	"github.com/newsbot-vn/newsbot/bot"
+	"github.com/newsbot-vn/newsbot/storage"
 )
 
 // UserID is the console user's id; main makes "console:local" an admin.

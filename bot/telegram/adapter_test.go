@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"newsbot/bot"
-	"newsbot/bot/telegram/telegramtest"
+	"github.com/newsbot-vn/newsbot/bot"
+	"github.com/newsbot-vn/newsbot/bot/telegram/telegramtest"
 )
 
 const wait = 5 * time.Second

@@ -6,8 +6,8 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
-	"newsbot/bot"
-	"newsbot/storage"
+	"github.com/newsbot-vn/newsbot/bot"
+	"github.com/newsbot-vn/newsbot/storage"
 )
 
 var _ bot.ChatAdmin = (*Adapter)(nil)

@@ -6,9 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"newsbot/bot"
-	"newsbot/bot/telegram/telegramtest"
-	"newsbot/storage"
+	"github.com/newsbot-vn/newsbot/bot"
+	"github.com/newsbot-vn/newsbot/bot/telegram/telegramtest"
+	"github.com/newsbot-vn/newsbot/storage"
 )
 
 // A document a person sends arrives as an update carrying it (its caption

@@ -11,7 +11,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
-	"newsbot/bot"
+	"github.com/newsbot-vn/newsbot/bot"
 )
 
 // goneReasons are 400 descriptions that mean the chat will not take messages

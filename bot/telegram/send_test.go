@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"newsbot/bot"
-	"newsbot/bot/telegram/telegramtest"
-	"newsbot/storage"
+	"github.com/newsbot-vn/newsbot/bot"
+	"github.com/newsbot-vn/newsbot/bot/telegram/telegramtest"
+	"github.com/newsbot-vn/newsbot/storage"
 )
 
 func ref(id int64) storage.ChatRef {

@@ -13,7 +13,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
-	"newsbot/bot"
+	"github.com/newsbot-vn/newsbot/bot"
 )
 
 // SecretHeader carries the webhook secret in Telegram's requests.

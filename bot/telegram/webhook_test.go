@@ -10,7 +10,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
-	"newsbot/bot/telegram/telegramtest"
+	"github.com/newsbot-vn/newsbot/bot/telegram/telegramtest"
 )
 
 const hookSecret = "s3cret-Hook_token"

@@ -14,7 +14,7 @@ import (
 	"sync"
 	"time"
 
-	"newsbot/bot"
+	"github.com/newsbot-vn/newsbot/bot"
 )
 
 const (

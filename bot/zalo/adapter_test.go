@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"newsbot/bot"
-	"newsbot/bot/zalo/zalotest"
+	"github.com/newsbot-vn/newsbot/bot"
+	"github.com/newsbot-vn/newsbot/bot/zalo/zalotest"
 )
 
 const wait = 5 * time.Second

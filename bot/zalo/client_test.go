@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"newsbot/bot/zalo/zalotest"
+	"github.com/newsbot-vn/newsbot/bot/zalo/zalotest"
 )
 
 // canned serves one fixed answer for every request and records the bodies.

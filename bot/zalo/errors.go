@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"newsbot/bot"
+	"github.com/newsbot-vn/newsbot/bot"
 )
 
 // DefaultRetryAfter is how long a 429 waits: Zalo publishes neither its

@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"newsbot/bot"
-	"newsbot/bot/zalo/zalotest"
-	"newsbot/storage"
+	"github.com/newsbot-vn/newsbot/bot"
+	"github.com/newsbot-vn/newsbot/bot/zalo/zalotest"
+	"github.com/newsbot-vn/newsbot/storage"
 )
 
 const (

@@ -8,9 +8,9 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"newsbot/bot"
-	"newsbot/bot/zalo/zalotest"
-	"newsbot/storage"
+	"github.com/newsbot-vn/newsbot/bot"
+	"github.com/newsbot-vn/newsbot/bot/zalo/zalotest"
+	"github.com/newsbot-vn/newsbot/storage"
 )
 
 func to(id string) storage.ChatRef { return storage.ChatRef{Platform: "zalo", ID: id} }

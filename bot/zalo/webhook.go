@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"time"
 
-	"newsbot/bot"
+	"github.com/newsbot-vn/newsbot/bot"
 )
 
 // SecretHeader carries the webhook secret in Zalo's requests.

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"newsbot/bot/zalo/zalotest"
+	"github.com/newsbot-vn/newsbot/bot/zalo/zalotest"
 )
 
 const hookSecret = "s3cret-Hook_token"

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"unicode"
 
-	"newsbot/storage"
+	"github.com/newsbot-vn/newsbot/storage"
 )
 
 // phrase is a few words people type to a Zalo bot instead of a command.
