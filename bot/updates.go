@@ -429,7 +429,7 @@ func (q *Updates) send(ctx context.Context, p Platform, msg Message) (string, er
 		return "", err
 	}
 	q.log.Info("bot: reply rate limited; waiting", "platform", p.Name(), "chat", msg.Chat.String(), "after", ra.After)
-	if !sleepCtx(ctx, ra.After) {
+	if !Sleep(ctx, ra.After) {
 		return "", err
 	}
 	if err := q.pace(ctx, p.Name()); err != nil {
@@ -452,7 +452,7 @@ func (q *Updates) pace(ctx context.Context, platform string) error {
 	}
 	at := pc.reserve(time.Now())
 	q.mu.Unlock()
-	if d := time.Until(at); d > 0 && !sleepCtx(ctx, d) {
+	if d := time.Until(at); d > 0 && !Sleep(ctx, d) {
 		return ctx.Err()
 	}
 	return nil
@@ -482,7 +482,9 @@ func (p *pacer) reserve(now time.Time) time.Time {
 	return now.Add(time.Duration(-p.tokens / p.rate * float64(time.Second)))
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) bool {
+// Sleep waits d, or less when ctx ends first; it reports whether the whole
+// wait passed.
+func Sleep(ctx context.Context, d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

@@ -3,6 +3,8 @@ package feeds
 import (
 	"net/url"
 	"strings"
+
+	"github.com/newsbot-vn/newsbot/storage"
 )
 
 // trackingParams are query parameters that only say how a reader arrived;
@@ -39,26 +41,9 @@ func CanonicalLink(raw string) string {
 		return ""
 	}
 	u, err := url.Parse(s)
-	if err != nil || u.Host == "" {
+	if err != nil || !storage.NormalizeHTTP(u) {
 		return s
 	}
-	u.Scheme = strings.ToLower(u.Scheme)
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return s
-	}
-	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
-	port := u.Port()
-	if (u.Scheme == "http" && port == "80") || (u.Scheme == "https" && port == "443") {
-		port = ""
-	}
-	if strings.Contains(host, ":") { // IPv6 literal
-		host = "[" + host + "]"
-	}
-	if port != "" {
-		host += ":" + port
-	}
-	u.Host = host
-	u.Fragment, u.RawFragment = "", ""
 	u.RawQuery = stripTracking(u.RawQuery)
 	u.ForceQuery = false
 	if u.Path == "" {

@@ -409,26 +409,9 @@ func (s *Store) SetFeedFullText(ctx context.Context, id int64, fullText bool) er
 func NormalizeFeedURL(raw string) string {
 	s := strings.TrimSpace(raw)
 	u, err := neturl.Parse(s)
-	if err != nil || u.Host == "" {
+	if err != nil || !NormalizeHTTP(u) {
 		return s
 	}
-	u.Scheme = strings.ToLower(u.Scheme)
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return s
-	}
-	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
-	port := u.Port()
-	if (u.Scheme == "http" && port == "80") || (u.Scheme == "https" && port == "443") {
-		port = ""
-	}
-	if strings.Contains(host, ":") { // IPv6 literal
-		host = "[" + host + "]"
-	}
-	if port != "" {
-		host += ":" + port
-	}
-	u.Host = host
-	u.Fragment, u.RawFragment = "", ""
 	u.ForceQuery = false
 	if strings.Contains(u.Path, "//") {
 		for strings.Contains(u.Path, "//") {
@@ -440,4 +423,29 @@ func NormalizeFeedURL(raw string) string {
 		u.Path, u.RawPath = "/", ""
 	}
 	return u.String()
+}
+
+// NormalizeHTTP puts an absolute http(s) URL's scheme and host in one
+// spelling (lower case, no trailing dot, no default port) and drops its
+// fragment. It reports false, changing nothing, for any other URL.
+func NormalizeHTTP(u *neturl.URL) bool {
+	scheme := strings.ToLower(u.Scheme)
+	if u.Host == "" || (scheme != "http" && scheme != "https") {
+		return false
+	}
+	u.Scheme = scheme
+	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+	port := u.Port()
+	if (scheme == "http" && port == "80") || (scheme == "https" && port == "443") {
+		port = ""
+	}
+	if strings.Contains(host, ":") { // IPv6 literal
+		host = "[" + host + "]"
+	}
+	if port != "" {
+		host += ":" + port
+	}
+	u.Host = host
+	u.Fragment, u.RawFragment = "", ""
+	return true
 }

@@ -57,7 +57,7 @@ func (a *Adapter) Run(ctx context.Context, handle func(context.Context, bot.Upda
 			}
 			backoff = a.nextBackoff(backoff, err)
 			a.log.Warn("telegram: getUpdates failed", slog.Any("err", a.mapError("getUpdates", err)), slog.Duration("retry_in", backoff))
-			if !sleep(ctx, backoff) {
+			if !bot.Sleep(ctx, backoff) {
 				a.confirm(ctx, offset, confirmed)
 				return nil
 			}
@@ -103,17 +103,6 @@ func (a *Adapter) confirm(ctx context.Context, offset, confirmed int) {
 	// Updates this returns are not confirmed by it and will come again.
 	if _, err := a.call(ctx).GetUpdates(tgbotapi.UpdateConfig{Offset: offset, Limit: 1, AllowedUpdates: allowedUpdates}); err != nil {
 		a.log.Warn("telegram: unable to confirm handled updates", slog.Int("offset", offset), slog.Any("err", a.mapError("getUpdates", err)))
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
 	}
 }
 

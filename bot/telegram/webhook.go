@@ -83,7 +83,7 @@ func (a *Adapter) setWebhook(ctx context.Context) error {
 		}
 		backoff = a.nextBackoff(backoff, err)
 		a.log.Warn("telegram: setWebhook failed", slog.Any("err", a.mapError("setWebhook", err)), slog.Duration("retry_in", backoff))
-		if !sleep(ctx, backoff) {
+		if !bot.Sleep(ctx, backoff) {
 			return nil
 		}
 	}

@@ -49,7 +49,7 @@ func (a *Adapter) poll(ctx context.Context, handle func(context.Context, bot.Upd
 			}
 			backoff = a.nextBackoff(backoff, err)
 			a.log.Warn("zalo: getUpdates failed", slog.Any("err", a.mapError(err)), slog.Duration("retry_in", backoff))
-			if !sleep(ctx, backoff) {
+			if !bot.Sleep(ctx, backoff) {
 				return nil
 			}
 			continue
@@ -80,17 +80,6 @@ func (a *Adapter) nextBackoff(prev time.Duration, err error) time.Duration {
 		next = ra.After
 	}
 	return next
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }
 
 // convert turns a message with text (or an image's caption) into a

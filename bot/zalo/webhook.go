@@ -46,7 +46,7 @@ func (a *Adapter) setWebhook(ctx context.Context) error {
 		}
 		backoff = a.nextBackoff(backoff, err)
 		a.log.Warn("zalo: setWebhook failed", slog.Any("err", err), slog.Duration("retry_in", backoff))
-		if !sleep(ctx, backoff) {
+		if !bot.Sleep(ctx, backoff) {
 			return nil
 		}
 	}
