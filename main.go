@@ -573,7 +573,7 @@ func serve(ctx context.Context, cfg Config, opts runOptions, stdin io.Reader, st
 	// Every update goes through the inbox (Zalo's replays are dropped
 	// there too) to a bounded pool of workers.
 	updates := bot.NewUpdates(core, bot.UpdatesOptions{Store: store, Workers: cfg.Commands.Workers, Timeout: cfg.Commands.Timeout,
-		PerMinute: cfg.Commands.PerMinute, ReplyRates: map[string]float64{"zalo": cfg.Zalo.RatePerSecond}, Log: log})
+		PerMinute: cfg.Commands.PerMinute, Pace: dispatcher.Turn, Log: log})
 	scheduler.OnSaved(func(res storage.SaveResult) {
 		if res.Enqueued > 0 {
 			dispatcher.Wake()

@@ -343,6 +343,13 @@ func (d *Dispatcher) chatWait(chat storage.Chat) time.Duration {
 	return time.Until(d.nextChat[chat.ChatRef])
 }
 
+// Turn waits for the next send the platform's rate allows, for a message
+// sent outside the outbox (a reply), so that replies and alerts together
+// keep within the rate. It returns false if ctx ended first.
+func (d *Dispatcher) Turn(ctx context.Context, platform string) bool {
+	return d.waitPlatform(ctx, platform)
+}
+
 // waitPlatform waits for the platform's rate limit; false if ctx ended
 // first. A platform without a limiter (not running) does not wait.
 func (d *Dispatcher) waitPlatform(ctx context.Context, platform string) bool {

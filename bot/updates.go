@@ -52,8 +52,12 @@ type UpdatesOptions struct {
 	// DefaultReplyRate. ReplyRates sets a platform's own (zalo: 10).
 	ReplyRate  float64
 	ReplyRates map[string]float64
-	Log        *slog.Logger
-	Now        func() time.Time // the command budget's clock; time.Now
+	// Pace, when set, gives each reply its turn in the platform's rate
+	// instead (the dispatcher's Turn), so that replies and alerts together
+	// stay within it. It returns false when ctx ended first.
+	Pace func(ctx context.Context, platform string) bool
+	Log  *slog.Logger
+	Now  func() time.Time // the command budget's clock; time.Now
 }
 
 // Updates takes the updates of every platform and has the Bot answer them:
@@ -440,6 +444,12 @@ func (q *Updates) send(ctx context.Context, p Platform, msg Message) (string, er
 
 // pace waits for the platform's next reply slot.
 func (q *Updates) pace(ctx context.Context, platform string) error {
+	if q.opts.Pace != nil {
+		if !q.opts.Pace(ctx, platform) {
+			return ctx.Err()
+		}
+		return nil
+	}
 	q.mu.Lock()
 	pc := q.pacers[platform]
 	if pc == nil {
