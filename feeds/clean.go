@@ -60,10 +60,12 @@ func nodeParagraphs(n *html.Node) []string {
 func tidyParagraphs(blocks []string) []string {
 	out := make([]string, 0, len(blocks))
 	for i, b := range blocks {
-		if isChromeLine(b) || isCaptionLine(blocks, i) {
+		if isChromeLine(b) || isCaptionLine(blocks, i) || isCreditLine(b) {
 			continue
 		}
-		out = append(out, b)
+		if b = dropCredits(b); b != "" {
+			out = append(out, b)
+		}
 	}
 	// The prefix opens the lead, which a page's title or a site name may precede.
 	for i := range out[:min(len(out), 3)] {
@@ -853,4 +855,91 @@ func isCaptionLine(blocks []string, i int) bool {
 		return false
 	}
 	return len(SplitSentences(s)) == 1
+}
+
+// creditPrefixes start a line or sentence that credits a photo or a source,
+// or points elsewhere, rather than saying anything (lower-cased, unfolded:
+// "Ảnh" is a photo, "Anh" a name).
+var creditPrefixes = []string{
+	"ảnh:", "ảnh :", "(ảnh:", "(ảnh :", "ảnh minh họa", "ảnh minh hoạ", "(ảnh minh", "nguồn:",
+	"nguồn :", "(nguồn:", "(nguồn :", "nguồn ảnh", "(theo ", "theo:", "đồ họa:", "đồ hoạ:",
+	"(đồ họa", "video:", "clip:", "xem thêm", "đọc thêm", "xem tiếp", ">>", "»", "tin, ảnh:",
+	"bài, ảnh:", "bài và ảnh:", "bài, ảnh :", "tin và ảnh:",
+}
+
+// isCreditLine reports whether s is a credit or a pointer, not text: "Ảnh:
+// TTXVN", "(Nguồn: Bộ Y tế)", "Theo VnExpress", "Xem thêm >>".
+func isCreditLine(s string) bool {
+	if utf8.RuneCountInString(s) > 120 {
+		return false
+	}
+	lower := strings.ToLower(s)
+	for _, p := range creditPrefixes {
+		if strings.HasPrefix(lower, p) {
+			return true
+		}
+	}
+	if strings.HasSuffix(lower, ">>") || strings.HasSuffix(lower, "»") && !strings.Contains(lower, "«") {
+		return true // "Mời xem thêm >>"
+	}
+	// "Theo VnExpress", "Theo Báo Tin tức (TTXVN)": a source, not a sentence.
+	if strings.HasPrefix(lower, "theo ") && !strings.ContainsAny(s, ",;:") {
+		words := strings.Fields(strings.TrimRight(s, "."))
+		return len(words) <= 5 && !endsSentence(strings.TrimRight(s, "."))
+	}
+	return false
+}
+
+// photoCredit is "Ảnh: …" or "(Ảnh: …)", which ends a caption; capitalised,
+// as credits are ("cuộc thi ảnh: …" is text).
+var photoCredit = regexp.MustCompile(`(?:^|[\s.])\(?(?:Ảnh|ẢNH)\s?:`)
+
+// endsWithPhotoCredit reports whether s ends with a photo's credit of a
+// few words: "Bộ trưởng phát biểu (Ảnh: VGP/Nhật Bắc)", "… Ảnh: Minh Anh".
+func endsWithPhotoCredit(s string) bool {
+	locs := photoCredit.FindAllStringIndex(s, -1)
+	if len(locs) == 0 {
+		return false
+	}
+	return len(strings.Fields(s[locs[len(locs)-1][1]:])) <= 6
+}
+
+// dropCredits removes from a paragraph the sentences that credit a photo
+// or a source or point elsewhere ("… khai mạc. Xem thêm >>"), and a photo's
+// caption left in the text before its credit ("Đại biểu dự hội nghị. Ảnh:
+// TTXVN"). It returns "" when nothing is left.
+func dropCredits(p string) string {
+	lower := strings.ToLower(p)
+	if !strings.Contains(lower, "ảnh") && !strings.Contains(lower, "»") && !strings.Contains(lower, ">>") &&
+		!strings.Contains(lower, "nguồn") && !strings.Contains(lower, "xem thêm") && !strings.Contains(lower, "đọc thêm") &&
+		!strings.Contains(lower, "theo") {
+		return p // the usual case: nothing to look at
+	}
+	sents := SplitSentences(p)
+	keep := make([]bool, len(sents))
+	changed := false
+	for i, st := range sents {
+		keep[i] = true
+		credit := isCreditLine(st)
+		caption := !credit && endsWithPhotoCredit(st) && utf8.RuneCountInString(st) <= 250
+		if credit || caption {
+			keep[i], changed = false, true
+		}
+		// The caption before its credit: a short sentence, the credit
+		// being a photo's. A lead ends with its own full stop and goes on.
+		if credit && i > 0 && keep[i-1] && photoCredit.MatchString(st) && utf8.RuneCountInString(sents[i-1]) <= 200 &&
+			(i == 1 || !keep[i-2]) {
+			keep[i-1] = false
+		}
+	}
+	if !changed {
+		return p
+	}
+	var out []string
+	for i, st := range sents {
+		if keep[i] {
+			out = append(out, st)
+		}
+	}
+	return strings.Join(out, " ")
 }
