@@ -200,7 +200,7 @@ func TestSummarizerFragments(t *testing.T) {
 			want: []string{"Công an TP.HCM", "(35 tuổi, ngụ phường Bến Nghé (Q. 1)) về việc bị lừa 2 tỷ đồng qua điện thoại."},
 		},
 		{
-			name:  "a connective without its antecedent is dropped or brought its antecedent",
+			name:  "a connective is never without the sentence before it",
 			title: "Giá xăng giảm mạnh từ chiều nay",
 			text: "Chiều 5/7, liên Bộ Công Thương - Tài chính điều chỉnh giá xăng dầu theo kỳ điều hành mới.\n" +
 				"Giá xăng RON95 giảm 1.200 đồng mỗi lít, xuống còn 21.500 đồng, mức thấp nhất trong năm nay.\n" +
@@ -209,6 +209,17 @@ func TestSummarizerFragments(t *testing.T) {
 				filler2 + "\n" + filler3,
 			s:   Summarizer{MaxChars: 400, MaxSentences: 3},
 			not: []string{"cho biết sẽ xem xét giảm giá cước trong thời gian tới. Tuy nhiên"},
+		},
+		{
+			name:  "a connective whose antecedent does not fit is dropped",
+			title: "Giá xăng giảm nhưng vẫn cao hơn cùng kỳ năm ngoái",
+			text: "Chiều 5/7, liên Bộ Công Thương - Tài chính điều chỉnh giá xăng dầu theo kỳ điều hành mới.\n" +
+				filler2 + "\n" +
+				"Nhiều doanh nghiệp vận tải lớn ở Hà Nội, TP.HCM và Đà Nẵng cho biết sẽ xem xét giảm giá cước cho hành khách và hàng hóa trong thời gian tới, sau nhiều tháng giữ nguyên.\n" +
+				"Tuy nhiên, giá xăng vẫn cao hơn cùng kỳ năm ngoái khoảng 2.000 đồng mỗi lít.\n" + filler3,
+			s:    Summarizer{MaxChars: 200, MaxSentences: 2},
+			want: []string{"Chiều 5/7"},
+			not:  []string{"Tuy nhiên"},
 		},
 	}
 	for _, tt := range tests {
