@@ -60,10 +60,12 @@ func nodeParagraphs(n *html.Node) []string {
 func tidyParagraphs(blocks []string) []string {
 	out := make([]string, 0, len(blocks))
 	for i, b := range blocks {
-		if isChromeLine(b) || isCaptionLine(blocks, i) {
+		if isChromeLine(b) || isCaptionLine(blocks, i) || isCreditLine(b) {
 			continue
 		}
-		out = append(out, b)
+		if b = dropCredits(b); b != "" {
+			out = append(out, b)
+		}
 	}
 	// The prefix opens the lead, which a page's title or a site name may precede.
 	for i := range out[:min(len(out), 3)] {
@@ -78,12 +80,102 @@ func tidyParagraphs(blocks []string) []string {
 // plainText returns the text of an HTML fragment on one line: tags removed,
 // entities decoded, whitespace collapsed, NFC. Unlike Clean it keeps
 // everything that is text (lists, captions): it is for titles.
+//
+// Only real markup is removed: a "<" that does not open a known HTML
+// element ("<tôn giáo>", "<10 triệu", "a<b", "<Mắt biếc>") is text, because
+// feeds escape such titles in their XML and the reader must see them.
 func plainText(s string) string {
 	s = validUTF8(s)
 	if !strings.ContainsAny(s, "<&") {
 		return cleanText(s)
 	}
-	return strings.Join(textBlocks(s, false), " ")
+	return strings.Join(textBlocks(escapeNonMarkup(s), false), " ")
+}
+
+// escapeNonMarkup escapes each "<" in s that does not start real markup, so
+// that the HTML parser keeps it as text. Real markup is a comment, CDATA or
+// doctype ("<!"), a closing tag of a known element ("</b>"), or an opening
+// tag of a known element that is void ("<br>"), has attributes
+// ("<span class=x>") or is closed later ("<b>…</b>"). "<Em>" alone, the
+// title of a work, stays text.
+func escapeNonMarkup(s string) string {
+	if !strings.Contains(s, "<") {
+		return s
+	}
+	lower := strings.ToLower(s)
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	last := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] != '<' || isMarkupAt(s, lower, i) {
+			continue
+		}
+		b.WriteString(s[last:i])
+		b.WriteString("&lt;")
+		last = i + 1
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// isMarkupAt reports whether the "<" at s[i] opens real markup (see
+// escapeNonMarkup); lower is s lower-cased (ASCII positions unchanged).
+func isMarkupAt(s, lower string, i int) bool {
+	j := i + 1
+	if j < len(s) && s[j] == '!' {
+		return true
+	}
+	closing := j < len(s) && s[j] == '/'
+	if closing {
+		j++
+	}
+	k := j
+	for k < len(s) && (s[k] >= 'a' && s[k] <= 'z' || s[k] >= 'A' && s[k] <= 'Z' || k > j && s[k] >= '0' && s[k] <= '9') {
+		k++
+	}
+	name := lower[j:k]
+	if name == "" || !htmlElements[name] {
+		return false
+	}
+	end := strings.IndexByte(s[k:], '>')
+	if end < 0 || strings.IndexByte(s[k:k+end], '<') >= 0 {
+		return false // never closed: "a<b"
+	}
+	if closing {
+		return true
+	}
+	rest := strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(s[k:k+end]), "/"))
+	if k < len(s) && s[k] != '>' && s[k] != '/' && s[k] != ' ' && s[k] != '\t' && s[k] != '\n' {
+		return false // "<tôn": the name runs on into letters no element has
+	}
+	switch {
+	case voidElements[name]:
+		return true
+	case rest != "":
+		return strings.Contains(rest, "=") // attributes, not words: "<b và c>" is text
+	}
+	return strings.Contains(lower[k+end:], "</"+name)
+}
+
+// htmlElements are the element names a feed's title or description may
+// carry as markup.
+var htmlElements = map[string]bool{
+	"a": true, "abbr": true, "b": true, "big": true, "blockquote": true, "br": true, "center": true,
+	"cite": true, "code": true, "del": true, "div": true, "em": true, "font": true, "h1": true,
+	"h2": true, "h3": true, "h4": true, "h5": true, "h6": true, "hr": true, "i": true, "img": true,
+	"ins": true, "kbd": true, "li": true, "mark": true, "ol": true, "p": true, "pre": true, "q": true,
+	"s": true, "script": true, "small": true, "span": true, "strike": true, "strong": true,
+	"style": true, "sub": true, "sup": true, "table": true, "tbody": true, "td": true, "th": true,
+	"tr": true, "tt": true, "u": true, "ul": true, "wbr": true, "iframe": true, "noscript": true,
+	"figure": true, "figcaption": true, "picture": true, "source": true, "video": true,
+	"audio": true, "section": true, "article": true, "header": true, "footer": true, "time": true,
+	"label": true, "dl": true, "dt": true, "dd": true, "caption": true, "svg": true,
+}
+
+// voidElements have no closing tag, or one that is often left out.
+var voidElements = map[string]bool{
+	"br": true, "hr": true, "img": true, "wbr": true, "source": true,
+	"p": true, "li": true, "dt": true, "dd": true, "tr": true, "td": true, "th": true,
 }
 
 // textBlocks parses s as an HTML fragment, or as a document when it is one,
@@ -763,4 +855,91 @@ func isCaptionLine(blocks []string, i int) bool {
 		return false
 	}
 	return len(SplitSentences(s)) == 1
+}
+
+// creditPrefixes start a line or sentence that credits a photo or a source,
+// or points elsewhere, rather than saying anything (lower-cased, unfolded:
+// "Ảnh" is a photo, "Anh" a name).
+var creditPrefixes = []string{
+	"ảnh:", "ảnh :", "(ảnh:", "(ảnh :", "ảnh minh họa", "ảnh minh hoạ", "(ảnh minh", "nguồn:",
+	"nguồn :", "(nguồn:", "(nguồn :", "nguồn ảnh", "(theo ", "theo:", "đồ họa:", "đồ hoạ:",
+	"(đồ họa", "video:", "clip:", "xem thêm", "đọc thêm", "xem tiếp", ">>", "»", "tin, ảnh:",
+	"bài, ảnh:", "bài và ảnh:", "bài, ảnh :", "tin và ảnh:",
+}
+
+// isCreditLine reports whether s is a credit or a pointer, not text: "Ảnh:
+// TTXVN", "(Nguồn: Bộ Y tế)", "Theo VnExpress", "Xem thêm >>".
+func isCreditLine(s string) bool {
+	if utf8.RuneCountInString(s) > 120 {
+		return false
+	}
+	lower := strings.ToLower(s)
+	for _, p := range creditPrefixes {
+		if strings.HasPrefix(lower, p) {
+			return true
+		}
+	}
+	if strings.HasSuffix(lower, ">>") || strings.HasSuffix(lower, "»") && !strings.Contains(lower, "«") {
+		return true // "Mời xem thêm >>"
+	}
+	// "Theo VnExpress", "Theo Báo Tin tức (TTXVN)": a source, not a sentence.
+	if strings.HasPrefix(lower, "theo ") && !strings.ContainsAny(s, ",;:") {
+		words := strings.Fields(strings.TrimRight(s, "."))
+		return len(words) <= 5 && !endsSentence(strings.TrimRight(s, "."))
+	}
+	return false
+}
+
+// photoCredit is "Ảnh: …" or "(Ảnh: …)", which ends a caption; capitalised,
+// as credits are ("cuộc thi ảnh: …" is text).
+var photoCredit = regexp.MustCompile(`(?:^|[\s.])\(?(?:Ảnh|ẢNH)\s?:`)
+
+// endsWithPhotoCredit reports whether s ends with a photo's credit of a
+// few words: "Bộ trưởng phát biểu (Ảnh: VGP/Nhật Bắc)", "… Ảnh: Minh Anh".
+func endsWithPhotoCredit(s string) bool {
+	locs := photoCredit.FindAllStringIndex(s, -1)
+	if len(locs) == 0 {
+		return false
+	}
+	return len(strings.Fields(s[locs[len(locs)-1][1]:])) <= 6
+}
+
+// dropCredits removes from a paragraph the sentences that credit a photo
+// or a source or point elsewhere ("… khai mạc. Xem thêm >>"), and a photo's
+// caption left in the text before its credit ("Đại biểu dự hội nghị. Ảnh:
+// TTXVN"). It returns "" when nothing is left.
+func dropCredits(p string) string {
+	lower := strings.ToLower(p)
+	if !strings.Contains(lower, "ảnh") && !strings.Contains(lower, "»") && !strings.Contains(lower, ">>") &&
+		!strings.Contains(lower, "nguồn") && !strings.Contains(lower, "xem thêm") && !strings.Contains(lower, "đọc thêm") &&
+		!strings.Contains(lower, "theo") {
+		return p // the usual case: nothing to look at
+	}
+	sents := SplitSentences(p)
+	keep := make([]bool, len(sents))
+	changed := false
+	for i, st := range sents {
+		keep[i] = true
+		credit := isCreditLine(st)
+		caption := !credit && endsWithPhotoCredit(st) && utf8.RuneCountInString(st) <= 250
+		if credit || caption {
+			keep[i], changed = false, true
+		}
+		// The caption before its credit: a short sentence, the credit
+		// being a photo's. A lead ends with its own full stop and goes on.
+		if credit && i > 0 && keep[i-1] && photoCredit.MatchString(st) && utf8.RuneCountInString(sents[i-1]) <= 200 &&
+			(i == 1 || !keep[i-2]) {
+			keep[i-1] = false
+		}
+	}
+	if !changed {
+		return p
+	}
+	var out []string
+	for i, st := range sents {
+		if keep[i] {
+			out = append(out, st)
+		}
+	}
+	return strings.Join(out, " ")
 }

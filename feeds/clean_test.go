@@ -39,6 +39,22 @@ func TestClean(t *testing.T) {
 		{"short line that is a sentence of the text is kept", `<p>` + para + `</p><p>Vụ việc đang được điều tra, làm rõ.</p><p>` + para2 + `</p>`, para + "\nVụ việc đang được điều tra, làm rõ.\n" + para2},
 		{"photo credit", `<p>` + para + `</p><p>Ảnh: TTXVN</p>`, para},
 
+		// Credits and pointers (issue 13).
+		{"Xem thêm >> after the text", `<p>` + para + ` Xem thêm &gt;&gt;</p><p>` + para2 + `</p>`, para + "\n" + para2},
+		{"Xem thêm >> on its own line", para + "\nXem thêm >> Giá vàng hôm nay tăng mạnh\n" + para2, para + "\n" + para2},
+		{"source line at the end", `<p>` + para + `</p><p>` + para2 + `</p><p>Theo VnExpress</p>`, para + "\n" + para2},
+		{"source in brackets", `<p>` + para + ` (Nguồn: Bộ Y tế)</p>`, para},
+		{"photo credit after the text", `<p>` + para + ` Vụ việc đang được điều tra. Ảnh: Minh Anh</p><p>` + para2 + `</p>`, para + " Vụ việc đang được điều tra.\n" + para2},
+		{"a one-sentence paragraph with a photo credit is a caption", `<p>` + para + ` Ảnh: Minh Anh</p><p>` + para2 + `</p>`, para2},
+		{"Tin, ảnh line", para + "\n" + para2 + "\nTin, ảnh: Thanh Hà", para + "\n" + para2},
+		{"a sentence that starts with Theo is text", "Theo Bộ Y tế, số ca mắc tăng 20%.\nTheo đó, các tỉnh phải báo cáo.", "Theo Bộ Y tế, số ca mắc tăng 20%.\nTheo đó, các tỉnh phải báo cáo."},
+		{"the word ảnh in a sentence is text", "Bức ảnh của anh đoạt giải nhất cuộc thi ảnh: tác giả nhận 10 triệu đồng.", "Bức ảnh của anh đoạt giải nhất cuộc thi ảnh: tác giả nhận 10 triệu đồng."},
+
+		// Captions left in the body text (issue 13).
+		{"caption with its credit as a line (VGP)", `<p>` + para + `</p><p>Thủ tướng phát biểu tại hội nghị, nhấn mạnh yêu cầu đổi mới. Ảnh: VGP/Nhật Bắc</p><p>` + para2 + `</p>`, para + "\n" + para2},
+		{"caption with a bracketed credit", `<p>` + para + `</p><p>Đại biểu tham quan gian hàng tại hội chợ, sáng 5/7 (Ảnh: Minh Anh)</p><p>` + para2 + `</p>`, para + "\n" + para2},
+		{"caption glued before the text", `<p>Quang cảnh hội nghị. Ảnh: TTXVN</p><p>` + para + `</p>`, para},
+
 		// Related links.
 		{"list of links (Nhân Dân)", `<p style="text-align: justify;">` + para + `</p><div style="clear: both;"><ul><li><a href="/1">Tin một</a></li><li><a href="/2">Tin hai</a></li></ul></div>`, para},
 		{"bare list of links", `<p>` + para + `</p><ul><li><a href="/1">Tin một</a></li><li><a href="/2">Tin hai</a></li></ul>`, para},

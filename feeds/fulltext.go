@@ -2,6 +2,7 @@ package feeds
 
 import (
 	"bytes"
+	"container/list"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -54,7 +56,12 @@ var errNoArticle = errors.New("feeds: no article text in the page")
 // meta description, because readability drops or demotes it. The image is
 // the page's og:image, else the first image of the article, never a pixel
 // or an icon.
-func extractArticle(body []byte, contentType, pageURL string) (pageArticle, error) {
+//
+// A meta description is the lead only when it is the article's own: not
+// cut short ("…"), supported by the article's opening paragraphs, and not
+// the text descriptions (nil: no memory) has seen on another article of the
+// same host, which makes it the site's slogan.
+func extractArticle(body []byte, contentType, pageURL string, descriptions *descriptionMemory) (pageArticle, error) {
 	if ct := strings.ToLower(contentType); ct != "" && !strings.Contains(ct, "html") && !strings.Contains(ct, "xml") {
 		return pageArticle{}, fmt.Errorf("feeds: %s is %s, not an HTML page", redact(pageURL), contentType)
 	}
@@ -95,8 +102,9 @@ func extractArticle(body []byte, contentType, pageURL string) (pageArticle, erro
 			metaImage = usableImage(base, art.ImageURL())
 		}
 	}
-	if lead == "" && !strings.HasSuffix(description, "...") && !strings.HasSuffix(description, "…") &&
-		(len(paras) == 0 || aboutTheSame(description, paras)) {
+	slogan := description != "" && descriptions.seenElsewhere(base.Hostname(), pageURL, description)
+	if lead == "" && !slogan && !strings.HasSuffix(description, "...") && !strings.HasSuffix(description, "…") &&
+		(len(paras) == 0 || aboutTheSame(description, paras[:min(len(paras), openingParagraphs)])) {
 		lead = stripOutletPrefix(description)
 	}
 	paras = withLead(lead, paras)
@@ -110,8 +118,14 @@ func extractArticle(body []byte, contentType, pageURL string) (pageArticle, erro
 	return pageArticle{text: strings.Join(paras, "\n"), image: image}, nil
 }
 
+// openingParagraphs are where an article's own description is supported:
+// a slogan's words ("tin tức", "mới nhất", "cập nhật") turn up somewhere in
+// any long body, rarely in its first paragraphs together.
+const openingParagraphs = 3
+
 // aboutTheSame reports whether most of the words of a page's description
-// are in its text: the article's own lead, not the site's slogan.
+// are in paras, the article's opening paragraphs: the article's own lead,
+// not the site's slogan.
 func aboutTheSame(description string, paras []string) bool {
 	body := map[string]bool{}
 	for _, p := range paras {
@@ -308,7 +322,7 @@ func (p *Poller) fetchArticle(ctx context.Context, link string) (pageArticle, er
 	if err != nil {
 		return pageArticle{}, err
 	}
-	return extractArticle(resp.Body, resp.ContentType, resp.URL)
+	return extractArticle(resp.Body, resp.ContentType, resp.URL, &p.descriptions)
 }
 
 func (p *Poller) maxPages() int {
@@ -316,4 +330,79 @@ func (p *Poller) maxPages() int {
 		return p.MaxPages
 	}
 	return DefaultMaxPages
+}
+
+// Bounds of descriptionMemory: hosts remembered, and descriptions per host.
+const (
+	descriptionHosts   = 512
+	descriptionsByHost = 8
+)
+
+// descriptionMemory remembers the meta descriptions recently seen on each
+// host's article pages, so that a site's slogan, which every page carries,
+// is told from an article's own description. It holds at most
+// descriptionHosts hosts (least recently used go first) and
+// descriptionsByHost descriptions each (a recurring one stays, the others
+// age out). Its zero value is ready; it is safe for concurrent use.
+type descriptionMemory struct {
+	mu    sync.Mutex
+	hosts map[string]*list.Element // of *hostDescriptions
+	order list.List                // most recently used host first
+}
+
+type hostDescriptions struct {
+	host    string
+	entries []describedPage // most recent first
+}
+
+type describedPage struct {
+	text   string // folded words
+	page   string // the first article it was seen on
+	shared bool   // seen on another article too: the site's, not the article's
+}
+
+// seenElsewhere records that page on host carries description and reports
+// whether two pages of the host (this one or others) were seen with the
+// same one (compared folded). A nil memory remembers nothing.
+func (m *descriptionMemory) seenElsewhere(host, page, description string) bool {
+	if m == nil {
+		return false
+	}
+	text := storage.FoldedWords(description)
+	if text == "" {
+		return false
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.hosts == nil {
+		m.hosts = map[string]*list.Element{}
+	}
+	el, ok := m.hosts[host]
+	if ok {
+		m.order.MoveToFront(el)
+	} else {
+		if m.order.Len() >= descriptionHosts {
+			oldest := m.order.Back()
+			delete(m.hosts, oldest.Value.(*hostDescriptions).host)
+			m.order.Remove(oldest)
+		}
+		el = m.order.PushFront(&hostDescriptions{host: host})
+		m.hosts[host] = el
+	}
+	h := el.Value.(*hostDescriptions)
+	for i, e := range h.entries {
+		if e.text != text {
+			continue
+		}
+		e.shared = e.shared || e.page != page
+		copy(h.entries[1:i+1], h.entries[:i]) // to the front: a slogan recurs and stays
+		h.entries[0] = e
+		return e.shared
+	}
+	if len(h.entries) < descriptionsByHost {
+		h.entries = append(h.entries, describedPage{})
+	}
+	copy(h.entries[1:], h.entries[:len(h.entries)-1])
+	h.entries[0] = describedPage{text: text, page: page}
+	return false
 }

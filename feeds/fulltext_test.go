@@ -52,7 +52,7 @@ func checkSeedText(t *testing.T, what, text string) {
 }
 
 func TestExtractArticleSeed(t *testing.T) {
-	page, err := extractArticle([]byte(readSeed(t)), "text/html; charset=utf-8", "https://baolaocai.vn/ban-tuyen-giao-post350004.html")
+	page, err := extractArticle([]byte(readSeed(t)), "text/html; charset=utf-8", "https://baolaocai.vn/ban-tuyen-giao-post350004.html", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +142,7 @@ func TestExtractArticle(t *testing.T) {
 			if ct == "" {
 				ct = "text/html; charset=utf-8"
 			}
-			got, err := extractArticle([]byte(tt.html), ct, pageURL)
+			got, err := extractArticle([]byte(tt.html), ct, pageURL, nil)
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("err = %v", err)
 			}
@@ -303,6 +303,15 @@ func TestPollFullText(t *testing.T) {
 </article></body></html>`
 	}
 	pngBody := "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
+	// A page with no sapo whose meta description is the host's tagline,
+	// close enough to the article's opening to pass for its lead.
+	const tagline = "Tỉnh tổ chức hội nghị giao ban, đánh giá kết quả và đề ra nhiệm vụ cho thời gian tới"
+	taglinePage := func(opening string) string {
+		return `<!DOCTYPE html><html><head><meta name="description" content="` + tagline + `"></head><body><article>
+<p>` + opening + `, tỉnh tổ chức hội nghị giao ban để đánh giá kết quả công tác và đề ra nhiệm vụ cho thời gian tới.</p>
+<p>Trong 6 tháng đầu năm, các sở, ngành đã tham mưu triển khai nhiều nhiệm vụ quan trọng, góp phần hoàn thành kế hoạch đề ra của tỉnh.</p>
+</article></body></html>`
+	}
 
 	tests := []struct {
 		name        string
@@ -364,6 +373,18 @@ func TestPollFullText(t *testing.T) {
 			pages:       map[string]string{"/bai/tin-mot.html": pngBody},
 			wantFetched: map[string]int{"/bai/tin-mot.html": 1},
 			wantSummary: map[string]string{"Tin một": "Xem chi tiết."},
+		},
+		{
+			name: "a description the host's pages share is not a lead once seen twice", fullText: true,
+			items: []string{"Tin một", "Tin hai", "Tin ba"},
+			pages: map[string]string{
+				"/bai/tin-mot.html": taglinePage("Sáng 5/7"),
+				"/bai/tin-hai.html": taglinePage("Chiều 6/7"),
+				"/bai/tin-ba.html":  taglinePage("Sáng 7/7"),
+			},
+			wantFetched: map[string]int{"/bai/tin-mot.html": 1, "/bai/tin-hai.html": 1, "/bai/tin-ba.html": 1},
+			// The first page cannot know yet; the poller remembers for the others.
+			wantSummary: map[string]string{"Tin một": tagline, "Tin hai": "Chiều 6/7, tỉnh", "Tin ba": "Sáng 7/7, tỉnh"},
 		},
 		{
 			name: "at most MaxPages pages a poll", fullText: true, maxPages: 2,
@@ -454,5 +475,90 @@ func TestPollFullText(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A site's slogan as the meta description (issue 13): a page without a sapo
+// whose description is the site's tagline must not open the alert, whether
+// the body's later paragraphs happen to share its words or every page of
+// the host carries it.
+func TestExtractArticleRejectsSlogans(t *testing.T) {
+	const slogan = "Tin Nhanh 24h - Tin tức 24h mới nhất, đọc báo online cập nhật tin nóng trong ngày"
+	page := func(description, paras string) string {
+		return `<!DOCTYPE html><html><head><meta name="description" content="` + description + `">` +
+			`<meta property="og:description" content="` + description + `"></head><body>` +
+			`<header><a href="/">Tin Nhanh 24h</a></header><article>` + paras + `</article></body></html>`
+	}
+	body := func(topic string) string {
+		return `<p>` + topic + ` đã được các cơ quan chức năng của tỉnh kiểm tra, đánh giá kỹ lưỡng trong tuần qua, với sự tham gia của nhiều sở, ngành.</p>` +
+			`<p>Theo báo cáo, kết quả bước đầu cho thấy nhiều chuyển biến tích cực, song vẫn còn những hạn chế cần khắc phục trong thời gian tới.</p>` +
+			`<p>Lãnh đạo tỉnh yêu cầu các đơn vị tiếp tục rà soát, hoàn thiện kế hoạch và báo cáo kết quả trước ngày 30/9.</p>` +
+			`<p>Các đơn vị cũng được đề nghị cập nhật thông tin mới nhất về tiến độ.</p>` +
+			`<p>Bạn đọc có thể đọc báo online, theo dõi tin nóng, tin tức 24h trong ngày tại chuyên mục Tin nhanh.</p>`
+	}
+	const opening = "đã được các cơ quan chức năng của tỉnh kiểm tra"
+	t.Run("words found only far down the body", func(t *testing.T) {
+		got, err := extractArticle([]byte(page(slogan, body("Dự án đường nối"))), "text/html; charset=utf-8", "https://tinnhanh24h.example.vn/du-an.html", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first, _, _ := strings.Cut(got.text, "\n"); !strings.Contains(first, opening) {
+			t.Errorf("lead = %q, want the article's first paragraph", first)
+		}
+	})
+	t.Run("the same description on the host's other articles", func(t *testing.T) {
+		var memory descriptionMemory
+		// A tagline close enough to each article to pass the overlap check.
+		const tagline = "Các cơ quan chức năng của tỉnh kiểm tra, đánh giá kết quả, kế hoạch trong tuần qua"
+		lead := func(host, path string) string {
+			t.Helper()
+			got, err := extractArticle([]byte(page(tagline, body("Dự án "+path))), "text/html; charset=utf-8", "https://"+host+"/"+path+".html", &memory)
+			if err != nil {
+				t.Fatal(err)
+			}
+			first, _, _ := strings.Cut(got.text, "\n")
+			return first
+		}
+		if got := lead("baotinh.example.vn", "mot"); got != tagline {
+			t.Fatalf("first article: lead = %q; a description seen once is the article's own", got)
+		}
+		if got := lead("baotinh.example.vn", "mot"); got != tagline {
+			t.Errorf("the same article again: lead = %q", got)
+		}
+		for _, path := range []string{"hai", "ba", "mot"} {
+			if got := lead("baotinh.example.vn", path); got == tagline || !strings.Contains(got, opening) {
+				t.Errorf("%s after another article with it: lead = %q, want the article's first paragraph", path, got)
+			}
+		}
+		if got := lead("baokhac.example.vn", "bon"); got != tagline {
+			t.Errorf("another host: lead = %q", got)
+		}
+	})
+}
+
+func TestDescriptionMemoryIsBounded(t *testing.T) {
+	var m descriptionMemory
+	for i := range descriptionHosts + 50 {
+		host := fmt.Sprintf("h%d.example.vn", i)
+		for j := range descriptionsByHost + 3 {
+			m.seenElsewhere(host, fmt.Sprintf("/a%d", j), fmt.Sprintf("Mô tả riêng %d", j))
+		}
+	}
+	if len(m.hosts) != descriptionHosts || m.order.Len() != descriptionHosts {
+		t.Errorf("%d hosts (%d in order), want %d", len(m.hosts), m.order.Len(), descriptionHosts)
+	}
+	for _, el := range m.hosts {
+		if n := len(el.Value.(*hostDescriptions).entries); n > descriptionsByHost {
+			t.Fatalf("%d descriptions for one host", n)
+		}
+	}
+	// A slogan that recurs stays remembered while other descriptions come and go.
+	var s descriptionMemory
+	s.seenElsewhere("x.vn", "/0", "Khẩu hiệu")
+	for j := range 3 * descriptionsByHost {
+		s.seenElsewhere("x.vn", fmt.Sprintf("/b%d", j), fmt.Sprintf("Mô tả %d", j))
+		if j%4 == 0 && !s.seenElsewhere("x.vn", fmt.Sprintf("/c%d", j), "Khẩu hiệu") {
+			t.Fatalf("slogan forgotten after %d other descriptions", j)
+		}
 	}
 }

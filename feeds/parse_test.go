@@ -257,6 +257,13 @@ func TestParseTitlesAreText(t *testing.T) {
 		{"quotes and comparison", `"Thế giới băng giá" 5 &lt; 6`, "x", `"Thế giới băng giá" 5 < 6`, "x"},
 		{"wrapped on lines", "\n  Một tuần\n  Hà Nội  \n", "x", "Một tuần Hà Nội", "x"},
 		{"decomposed diacritics", "Vie\u0323\u0302t Nam", "x", "Việt Nam", "x"},
+		{"text in angle brackets", "Hội nghị giao ban công tác dân vận &amp; &lt;tôn giáo&gt; quý III", "x", "Hội nghị giao ban công tác dân vận & <tôn giáo> quý III", "x"},
+		{"less than a number", "Xe điện &lt;10 triệu đồng", "x", "Xe điện <10 triệu đồng", "x"},
+		{"a less than b", "Khi a&lt;b thì sao", "x", "Khi a<b thì sao", "x"},
+		{"a work's title", "Ra mắt phim &lt;Mắt biếc&gt; và sách &lt;Em&gt;", "x", "Ra mắt phim <Mắt biếc> và sách <Em>", "x"},
+		{"words after a tag name", "Chọn &lt;b và c&gt; hay d", "x", "Chọn <b và c> hay d", "x"},
+		{"real markup beside text", "&lt;strong&gt;Nóng:&lt;/strong&gt; giá &lt;100 USD&lt;br/&gt;", "x", "Nóng: giá <100 USD", "x"},
+		{"markup with attributes", `&lt;span class="hot"&gt;Tin&lt;/span&gt; &lt;em&gt;mới&lt;/em&gt;`, "x", "Tin mới", "x"},
 		{"untitled item uses its text", "", "Bão số 4 đổ bộ. Mưa lớn.", "Bão số 4 đổ bộ. Mưa lớn.", "Bão số 4 đổ bộ. Mưa lớn."},
 	}
 	for _, tt := range tests {

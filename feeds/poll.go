@@ -71,7 +71,8 @@ type Poller struct {
 	// metrics. It runs in the polling goroutine and must return quickly.
 	Observe func(PollEvent)
 
-	unchanged unchangedBatch
+	unchanged    unchangedBatch
+	descriptions descriptionMemory // of article pages, to tell a site's slogan (fulltext.go)
 }
 
 // Unchanged polls of healthy feeds are recorded together (see

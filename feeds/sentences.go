@@ -46,6 +46,9 @@ func splitLine(words []string) []string {
 		return nil
 	}
 	inQuote := quotedWords(words)
+	for i, in := range bracketedWords(words) {
+		inQuote[i] = inQuote[i] || in
+	}
 	var out []string
 	start := 0
 	for i := 0; i < len(words)-1; i++ {
@@ -121,6 +124,39 @@ func quotedWords(words []string) []bool {
 		inQuote[i] = d > 0
 	}
 	return inQuote
+}
+
+// bracketedWords reports, for each word, whether a round bracket opened at
+// or before it closes later on the line: "(Q. Bình Thạnh)", "(ông T.B.
+// cho biết)" hold no sentence end. A bracket that never closes is ignored.
+func bracketedWords(words []string) []bool {
+	depth := make([]int, len(words)+1)
+	var stack []int
+	for i, w := range words {
+		for _, r := range w {
+			switch r {
+			case '(':
+				stack = append(stack, i)
+			case ')':
+				if len(stack) == 0 {
+					continue
+				}
+				from := stack[len(stack)-1]
+				stack = stack[:len(stack)-1]
+				if from < i {
+					depth[from]++
+					depth[i]--
+				}
+			}
+		}
+	}
+	in := make([]bool, len(words))
+	d := 0
+	for i := range words {
+		d += depth[i]
+		in[i] = d > 0
+	}
+	return in
 }
 
 func isTerminal(r rune) bool { return r == '.' || r == '!' || r == '?' || r == '…' }
@@ -206,6 +242,9 @@ func keepsSentence(w, prev, next string, first bool) bool {
 	if i := strings.LastIndexByte(lower, '.'); i >= 0 && titleParts[lower[i+1:]] {
 		return true
 	}
+	if isInitials(token) && (strings.HasPrefix(next, "(") || len(token) > 1 && personWords[strings.ToLower(strings.TrimRight(prev, ","))]) {
+		return true // "chị T.B. (35 tuổi)", "anh N. (SN 1990)", "chị T.B. Hà Nội"
+	}
 	rs := []rune(token)
 	if allDigits(rs) {
 		return first || numberedWords[strings.ToLower(prev)]
@@ -227,6 +266,18 @@ func keepsSentence(w, prev, next string, first bool) bool {
 		return prev == "" || (!unicode.IsUpper(pr) && !personWords[strings.ToLower(strings.TrimRight(prev, ","))])
 	}
 	return false
+}
+
+// isInitials reports whether token is one capital or capitals joined by
+// dots, an anonymised name: "T", "T.B", "N.V.A".
+func isInitials(token string) bool {
+	for i, part := range strings.Split(token, ".") {
+		r, size := utf8.DecodeRuneInString(part)
+		if !unicode.IsUpper(r) || size != len(part) || i > 3 {
+			return false
+		}
+	}
+	return true
 }
 
 // isInitial reports whether w is a capital letter and a dot: "J.".

@@ -35,6 +35,11 @@ func TestSplitSentences(t *testing.T) {
 		{"Nxb.", "Sách do Nxb. Trẻ phát hành. Hết.", []string{"Sách do Nxb. Trẻ phát hành.", "Hết."}},
 		{"a name's initial ends a sentence", "Cơ quan điều tra đã bắt Nguyễn Văn N. Sau đó, N. khai nhận.", []string{"Cơ quan điều tra đã bắt Nguyễn Văn N.", "Sau đó, N. khai nhận."}},
 		{"anh P. ends a sentence", "Tài sản của anh P. Sau đó nhóm bỏ trốn.", []string{"Tài sản của anh P.", "Sau đó nhóm bỏ trốn."}},
+		{"initials before a bracket", "Chị T.B. (35 tuổi, ngụ Q. Bình Thạnh) cho biết đã mất tiền. Hết.", []string{"Chị T.B. (35 tuổi, ngụ Q. Bình Thạnh) cho biết đã mất tiền.", "Hết."}},
+		{"chị T.B. goes on", "Theo lời chị T.B. Hải, nhóm lừa đảo gọi điện nhiều lần. Hết.", []string{"Theo lời chị T.B. Hải, nhóm lừa đảo gọi điện nhiều lần.", "Hết."}},
+		{"one initial before a bracket", "Anh Nguyễn Văn N. (SN 1990) bị bắt. Hết.", []string{"Anh Nguyễn Văn N. (SN 1990) bị bắt.", "Hết."}},
+		{"(Q. after a name", "Cháy nhà ở phường Bến Nghé (Q. Bình Thạnh) lúc sáng. Hết.", []string{"Cháy nhà ở phường Bến Nghé (Q. Bình Thạnh) lúc sáng.", "Hết."}},
+		{"a bracket that never closes", "Ông A (SN 1990. Ông B bị bắt.", []string{"Ông A (SN 1990.", "Ông B bị bắt."}},
 		{"a run of initials", "Tác giả J. K. Rowling đến. Hết.", []string{"Tác giả J. K. Rowling đến.", "Hết."}},
 		{"a heading number", "Điều 1. Phạm vi điều chỉnh. Điều 2. Đối tượng.", []string{"Điều 1. Phạm vi điều chỉnh.", "Điều 2. Đối tượng."}},
 

@@ -147,7 +147,7 @@ func TestCleanKeepsTextOfMarkupTooBigToParse(t *testing.T) {
 
 func TestExtractArticleRefusesAHugePage(t *testing.T) {
 	page := "<html><body><article><p>" + strings.Repeat("<span>x</span>", maxPageTags) + "</p></article></body></html>"
-	_, err := extractArticle([]byte(page), "text/html", "http://example.com/a")
+	_, err := extractArticle([]byte(page), "text/html", "http://example.com/a", nil)
 	if !errors.Is(err, ErrTooComplex) {
 		t.Errorf("extractArticle = %v, want ErrTooComplex", err)
 	}

@@ -2,6 +2,7 @@ package feeds
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -156,5 +157,112 @@ func TestPollerSummaryBudget(t *testing.T) {
 				t.Errorf("summary = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// Fragments seen in real alerts (issue 13), each from a real-shaped text.
+func TestSummarizerFragments(t *testing.T) {
+	const (
+		filler1 = "Theo kế hoạch, liên hoan phim năm nay sẽ có nhiều hạng mục mới, trong đó có giải dành cho phim ngắn của các đạo diễn trẻ lần đầu ra mắt khán giả."
+		filler2 = "Ban tổ chức cho biết số phim đăng ký tham dự tăng gần gấp đôi so với kỳ trước, đến từ nhiều hãng phim nhà nước và tư nhân trên cả nước."
+		filler3 = "Các suất chiếu phục vụ khán giả được tổ chức miễn phí tại nhiều rạp ở Hà Nội và TP.HCM trong suốt một tuần diễn ra liên hoan."
+	)
+	tests := []struct {
+		name, title, text string
+		s                 Summarizer
+		want              []string // the summary holds each
+		not               []string // and none of these
+	}{
+		{
+			name:  "a subheading is not glued onto the next sentence",
+			title: "Liên hoan phim Việt Nam lần thứ 24 khai mạc tại Hà Nội",
+			text: "Tối 20/11, Liên hoan phim Việt Nam lần thứ 24 chính thức khai mạc với sự tham gia của hơn 100 bộ phim.\n" +
+				"Sự khởi xướng nâng tầm Liên hoan phim Việt Nam\n" +
+				"Đạo diễn Hoàng Nhật Nam quan niệm rằng liên hoan phim phải là nơi các nhà làm phim trẻ được khẳng định mình.\n" +
+				filler1 + "\n" + filler2,
+			s:    Summarizer{MaxChars: 400, MaxSentences: 3},
+			want: []string{"Tối 20/11"},
+			not:  []string{"Sự khởi xướng", "Việt Nam Đạo diễn"},
+		},
+		{
+			name:  "a short text keeps its sentences, less its subheading",
+			title: "Liên hoan phim",
+			text:  "Sự khởi xướng nâng tầm\nĐạo diễn Hoàng Nhật Nam quan niệm rằng liên hoan phim là nơi để học hỏi.",
+			want:  []string{"Đạo diễn Hoàng Nhật Nam"},
+			not:   []string{"Sự khởi xướng"},
+		},
+		{
+			name:  "no summary ends on an initial",
+			title: "Lừa đảo qua điện thoại, một phụ nữ mất 2 tỷ đồng",
+			text: "Công an TP.HCM vừa tiếp nhận đơn trình báo của chị T.B. (35 tuổi, ngụ phường Bến Nghé (Q. 1)) về việc bị lừa 2 tỷ đồng qua điện thoại.\n" +
+				"Theo lời chị T.B. Hải, kẻ gian giả danh cán bộ công an (Q. Bình Thạnh) yêu cầu chuyển tiền để xác minh.\n" + filler3,
+			s:    Summarizer{MaxChars: 200, MaxSentences: 2},
+			want: []string{"Công an TP.HCM", "(35 tuổi, ngụ phường Bến Nghé (Q. 1)) về việc bị lừa 2 tỷ đồng qua điện thoại."},
+		},
+		{
+			name:  "a connective is never without the sentence before it",
+			title: "Giá xăng giảm mạnh từ chiều nay",
+			text: "Chiều 5/7, liên Bộ Công Thương - Tài chính điều chỉnh giá xăng dầu theo kỳ điều hành mới.\n" +
+				"Giá xăng RON95 giảm 1.200 đồng mỗi lít, xuống còn 21.500 đồng, mức thấp nhất trong năm nay.\n" +
+				"Nhiều doanh nghiệp vận tải cho biết sẽ xem xét giảm giá cước trong thời gian tới.\n" +
+				"Tuy nhiên, giá xăng RON95 vẫn cao hơn cùng kỳ năm ngoái khoảng 2.000 đồng mỗi lít.\n" +
+				filler2 + "\n" + filler3,
+			s:   Summarizer{MaxChars: 400, MaxSentences: 3},
+			not: []string{"cho biết sẽ xem xét giảm giá cước trong thời gian tới. Tuy nhiên"},
+		},
+		{
+			name:  "a connective whose antecedent does not fit is dropped",
+			title: "Giá xăng giảm nhưng vẫn cao hơn cùng kỳ năm ngoái",
+			text: "Chiều 5/7, liên Bộ Công Thương - Tài chính điều chỉnh giá xăng dầu theo kỳ điều hành mới.\n" +
+				filler2 + "\n" +
+				"Nhiều doanh nghiệp vận tải lớn ở Hà Nội, TP.HCM và Đà Nẵng cho biết sẽ xem xét giảm giá cước cho hành khách và hàng hóa trong thời gian tới, sau nhiều tháng giữ nguyên.\n" +
+				"Tuy nhiên, giá xăng vẫn cao hơn cùng kỳ năm ngoái khoảng 2.000 đồng mỗi lít.\n" + filler3,
+			s:    Summarizer{MaxChars: 200, MaxSentences: 2},
+			want: []string{"Chiều 5/7"},
+			not:  []string{"Tuy nhiên"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := tt.s
+			chosen := s.sentences(tt.title, tt.text, defaultTuning)
+			got := strings.Join(chosen, " ")
+			t.Logf("summary: %q", got)
+			for _, w := range tt.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("summary %q lacks %q", got, w)
+				}
+			}
+			for _, w := range tt.not {
+				if strings.Contains(got, w) {
+					t.Errorf("summary %q has %q", got, w)
+				}
+			}
+			all := SplitSentences(tt.text)
+			for _, c := range chosen {
+				if strings.HasSuffix(c, "T.B.") || strings.HasSuffix(c, "(Q.") {
+					t.Errorf("a sentence ends on an initial: %q", c)
+				}
+				if opensWithConnective(c) {
+					i := slices.Index(all, c)
+					if i <= 0 || !slices.Contains(chosen, all[i-1]) {
+						t.Errorf("%q is chosen without the sentence before it: %q", c, got)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestOpensWithConnective(t *testing.T) {
+	for s, want := range map[string]bool{
+		"Tuy nhiên, giá vẫn cao.": true, "Vì thế, người dân lo lắng.": true, "Do đó cần theo dõi.": true,
+		"Ngoài ra, bộ còn yêu cầu…": true, "Nhưng ông không đến.": true, "“Tuy nhiên, đó là chuyện khác”, ông nói.": true,
+		"Những người dân địa phương cho biết.": false, "Nhưngười": false, "Do đói nên bỏ học.": false,
+		"Ngoài rạp chiếu, khán giả đông.": false, "Sáng 5/7, tỉnh họp.": false,
+	} {
+		if got := opensWithConnective(s); got != want {
+			t.Errorf("opensWithConnective(%q) = %v, want %v", s, got, want)
+		}
 	}
 }
