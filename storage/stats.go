@@ -72,28 +72,21 @@ func (s *Store) Stats(ctx context.Context, now time.Time) (Stats, error) {
 		}
 	}
 	rows.Close()
-	rows, err = s.db.QueryContext(ctx, `SELECT platform, state, count(*) FROM deliveries INDEXED BY deliveries_created WHERE created_at >= ? GROUP BY platform, state`, day)
-	if err != nil {
-		return Stats{}, fmt.Errorf("storage: delivery stats: %w", err)
+	if err := rows.Err(); err != nil {
+		return Stats{}, fmt.Errorf("storage: chat stats: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var name, state string
-		var n int
-		if err := rows.Scan(&name, &state, &n); err != nil {
+	// One index-only range scan of the last 24 h per platform, with sums
+	// instead of GROUP BY state: grouping sorted a day's rows (tens of
+	// thousands at a province's scale) on every call.
+	for name, p := range st.Platforms {
+		err := s.db.QueryRowContext(ctx, `
+			SELECT coalesce(sum(state = 'sent'), 0), coalesce(sum(state = 'pending'), 0),
+				coalesce(sum(state = 'failed'), 0), coalesce(sum(state = 'dropped'), 0)
+			FROM deliveries INDEXED BY deliveries_created WHERE created_at >= ? AND platform = ?`, day, name).
+			Scan(&p.Sent, &p.Pending, &p.Failed, &p.Dropped)
+		if err != nil {
 			return Stats{}, fmt.Errorf("storage: delivery stats: %w", err)
 		}
-		p := platform(name)
-		switch state {
-		case StateSent:
-			p.Sent = n
-		case StatePending:
-			p.Pending = n
-		case StateFailed:
-			p.Failed = n
-		case StateDropped:
-			p.Dropped = n
-		}
 	}
-	return st, rows.Err()
+	return st, nil
 }
