@@ -254,3 +254,33 @@ func TestDueDeliveriesKeepsChatOrderAndFairness(t *testing.T) {
 		t.Fatalf("a's head after A1 was sent = %q, want A2×2", got[f.a])
 	}
 }
+
+// TestDueDeliveriesCapsWaiting: a chat with more due rows than maxWaiting
+// reports maxWaiting (the count is bounded work), and its head is still
+// its oldest row.
+func TestDueDeliveriesCapsWaiting(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	var first int64
+	for i := range maxWaiting + 10 {
+		if _, err := f.s.EnqueueBroadcast(ctx, fmt.Sprintf("Thông báo %d", i)); err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			due, _ := f.s.DueDeliveries(ctx, time.Now().Add(time.Minute), 1)
+			first = due[0].ID
+		}
+	}
+	due, err := f.s.DueDeliveries(ctx, time.Now().Add(time.Minute), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(due) != 3 || due[0].ID != first || due[0].Text != "Thông báo 0" || due[0].Article != nil {
+		t.Fatalf("due = %+v, want the three chats' first broadcast, first %d", due, first)
+	}
+	for _, d := range due {
+		if d.Waiting != maxWaiting {
+			t.Fatalf("chat %s: Waiting = %d, want the cap %d", d.Chat.ChatRef, d.Waiting, maxWaiting)
+		}
+	}
+}
