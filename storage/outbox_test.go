@@ -61,7 +61,7 @@ func checkOutbox(t *testing.T, s *Store, now time.Time, step string) {
 		if err := rows.Scan(&id, &waiting); err != nil {
 			t.Fatal(err)
 		}
-		want = append(want, fmt.Sprintf("%d×%d", id, waiting))
+		want = append(want, fmt.Sprintf("%d×%d", id, min(waiting, maxWaiting)))
 	}
 	rows.Close()
 	due, err := s.DueDeliveries(ctx, now, 1000)
