@@ -128,12 +128,7 @@ func TestPlatformDownAtStart(t *testing.T) {
 		}
 		return nil
 	})
-	cfg := writeConfig(t, fmt.Sprintf(`
-database: %s
-telegram: {token: %q, api_url: %s}
-zalo: {token: %q, api_url: %s}
-sections: [{key: chinh-tri, name: "Chính trị"}]
-`, filepath.Join(t.TempDir(), "p.db"), tg.Token, tg.URL, za.Token, za.URL))
+	cfg := bothPlatforms(t, tg, za)
 	in := start(t, "-config", cfg)
 	waitUntil(t, "a retried getMe", func() bool {
 		return strings.Contains(in.logs.String(), "platform unreachable at start; retrying")
@@ -280,14 +275,20 @@ func TestRefusedTokenStopsTheBot(t *testing.T) {
 		}
 		return nil
 	})
-	cfg := writeConfig(t, fmt.Sprintf(`
-database: %s
-telegram: {token: %q, api_url: %s}
-zalo: {token: %q, api_url: %s}
-sections: [{key: chinh-tri, name: "Chính trị"}]
-`, filepath.Join(t.TempDir(), "t.db"), tg.Token, tg.URL, za.Token, za.URL))
+	cfg := bothPlatforms(t, tg, za)
 	code, logs := runFor(t, 15*time.Second, "-config", cfg)
 	if code != 1 || !strings.Contains(logs, "check telegram.token") || strings.Contains(logs, "panic") {
 		t.Fatalf("exit %d; logs:\n%s", code, logs)
 	}
+}
+
+// bothPlatforms writes a config running tg and za with one section.
+func bothPlatforms(t *testing.T, tg *telegramtest.Server, za *zalotest.Server) string {
+	t.Helper()
+	return writeConfig(t, fmt.Sprintf(`
+database: %s
+telegram: {token: %q, api_url: %s}
+zalo: {token: %q, api_url: %s}
+sections: [{key: chinh-tri, name: "Chính trị"}]
+`, filepath.Join(t.TempDir(), "both.db"), tg.Token, tg.URL, za.Token, za.URL))
 }

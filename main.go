@@ -493,21 +493,22 @@ func serve(ctx context.Context, cfg Config, opts runOptions, stdin io.Reader, st
 	poller.Observe = m.observePoll
 	scheduler := feeds.NewScheduler(poller, feeds.SchedulerOptions{DefaultSchedule: cfg.Poll.Schedule, Workers: cfg.Poll.Workers, Log: log})
 
-	admins := map[string]bool{}
-	// The admins' private chats, where the dispatcher tells them it cannot
-	// write the database: a private chat's id is its user's.
+	// The admins' private chats (a private chat's id is its user's): where
+	// the dispatcher tells them it cannot write the database; their ids,
+	// platform-qualified, are who may run admin commands.
 	var adminChats []storage.ChatRef
 	if opts.console {
-		admins["console:"+console.UserID] = true
 		adminChats = append(adminChats, storage.ChatRef{Platform: "console", ID: console.UserID})
 	}
 	for _, id := range cfg.Telegram.Admins {
-		admins["telegram:"+strconv.FormatInt(id, 10)] = true
 		adminChats = append(adminChats, storage.ChatRef{Platform: "telegram", ID: strconv.FormatInt(id, 10)})
 	}
 	for _, id := range cfg.Zalo.Admins {
-		admins["zalo:"+id] = true
 		adminChats = append(adminChats, storage.ChatRef{Platform: "zalo", ID: id})
+	}
+	admins := map[string]bool{}
+	for _, ref := range adminChats {
+		admins[ref.String()] = true
 	}
 
 	// A platform connects inside its own Run, retrying while it cannot, so

@@ -563,7 +563,7 @@ sections: [{key: chinh-tri, name: "Chính trị"}]
 // in its site's chrome) behind a title-only feed with full_text: the alert
 // must lead with the conference and carry none of the page's chrome.
 func TestSeedArticleAlert(t *testing.T) {
-	page, err := os.ReadFile("testdata/baolaocai-khoa-giao.html")
+	page, err := os.ReadFile("feeds/testdata/seed/baolaocai-khoa-giao.html")
 	if err != nil {
 		t.Fatalf("the seed page is read from testdata: %v", err)
 	}

@@ -107,21 +107,17 @@ func (g *connGuard) Accept() (net.Conn, error) {
 			}
 		}
 		if oldest == nil {
-			// Every connection is busy with a request: refuse this one.
+			// Every connection is busy with a request: refuse this one, with
+			// a connection that ends at once, so that the server's accept
+			// loop goes on (an error would make it back off or stop).
 			c.Close()
-			return g.acceptAgain()
+			return closedConn{}, nil
 		}
 		oldest.Close()
 		delete(g.conns, oldest)
 	}
 	g.conns[c] = connInfo{state: http.StateNew, since: time.Now()}
 	return c, nil
-}
-
-// acceptAgain returns a connection that closes at once, so that the server's
-// accept loop goes on (an error would make it back off or stop).
-func (g *connGuard) acceptAgain() (net.Conn, error) {
-	return closedConn{}, nil
 }
 
 // track follows the server's view of each connection.
