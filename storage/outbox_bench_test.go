@@ -137,17 +137,7 @@ func outboxStore(b *testing.B, size outboxSize) string {
 	if _, err := s.db.ExecContext(ctx, `PRAGMA analysis_limit = 1000; ANALYZE`); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := s.db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
-		b.Fatal(err)
-	}
-	if err := s.Close(); err != nil {
-		b.Fatal(err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		b.Fatal(err)
-	}
-	os.Remove(tmp + "-wal")
-	os.Remove(tmp + "-shm")
+	keepBuilt(b, s, tmp, path)
 	b.Logf("built a store of %d deliveries in %v: %s", size.deliveries, time.Since(start).Round(time.Second), path)
 	return path
 }
