@@ -426,7 +426,7 @@ func (d *Dispatcher) deliver(ctx context.Context, dels []storage.Delivery, msg M
 	}
 	sendCtx, cancel := context.WithTimeout(ctx, d.opts.SendTimeout)
 	sendStart := time.Now()
-	_, err := p.Send(sendCtx, msg)
+	messageID, err := p.Send(sendCtx, msg)
 	cancel()
 	d.observe(chat.Platform, len(dels), time.Since(sendStart), err)
 	// The gap counts from when the platform had the message.
@@ -440,7 +440,7 @@ func (d *Dispatcher) deliver(ctx context.Context, dels []storage.Delivery, msg M
 	case err == nil:
 		at := d.opts.Now()
 		d.record(ctx, outcome{what: "mark sent", sent: ids, write: func(ctx context.Context) error {
-			return store.MarkSentMany(ctx, ids, at)
+			return store.MarkSentMessage(ctx, ids, at, messageID)
 		}})
 	case errors.As(err, &retry):
 		wait := time.Until(d.rateLimited(chat.ChatRef, retry))

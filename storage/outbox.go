@@ -102,8 +102,12 @@ func scanDeliveries(rows *sql.Rows, err error) ([]Delivery, error) {
 
 // MarkSent records that the platform accepted the delivery.
 func (s *Store) MarkSent(ctx context.Context, id int64, at time.Time) error {
+	return s.markSentMessage(ctx, id, at, "")
+}
+
+func (s *Store) markSentMessage(ctx context.Context, id int64, at time.Time, messageID string) error {
 	s.writeMu.Lock()
-	_, err := s.markSent.ExecContext(ctx, at.UnixMilli(), id)
+	_, err := s.markSent.ExecContext(ctx, at.UnixMilli(), messageID, id)
 	s.writeMu.Unlock()
 	err = s.noteWrite(err)
 	if err != nil {
@@ -238,11 +242,12 @@ type DeliveryState struct {
 	Attempts          int
 	TransientFailures int
 	LastError         string
+	MessageID         string // the platform's id of the message that carried it, once sent
 }
 
 // DeliveryStates lists the chat's deliveries by id.
 func (s *Store) DeliveryStates(ctx context.Context, chat ChatRef) ([]DeliveryState, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, state, attempts, transient_failures, last_error FROM deliveries WHERE platform = ? AND chat_id = ? ORDER BY id`,
+	rows, err := s.db.QueryContext(ctx, `SELECT id, state, attempts, transient_failures, last_error, coalesce(message_id, '') FROM deliveries WHERE platform = ? AND chat_id = ? ORDER BY id`,
 		chat.Platform, chat.ID)
 	if err != nil {
 		return nil, fmt.Errorf("storage: deliveries of %s: %w", chat, err)
@@ -251,7 +256,7 @@ func (s *Store) DeliveryStates(ctx context.Context, chat ChatRef) ([]DeliverySta
 	var out []DeliveryState
 	for rows.Next() {
 		var d DeliveryState
-		if err := rows.Scan(&d.ID, &d.State, &d.Attempts, &d.TransientFailures, &d.LastError); err != nil {
+		if err := rows.Scan(&d.ID, &d.State, &d.Attempts, &d.TransientFailures, &d.LastError, &d.MessageID); err != nil {
 			return nil, fmt.Errorf("storage: scan delivery: %w", err)
 		}
 		out = append(out, d)
@@ -262,13 +267,20 @@ func (s *Store) DeliveryStates(ctx context.Context, chat ChatRef) ([]DeliverySta
 // MarkSentMany records that one message (a digest, a combined alert)
 // carried all these deliveries.
 func (s *Store) MarkSentMany(ctx context.Context, ids []int64, at time.Time) error {
+	return s.MarkSentMessage(ctx, ids, at, "")
+}
+
+// MarkSentMessage records that the platform accepted one message, with its
+// id messageID ("" when the platform gives none), carrying all these
+// deliveries; the id is what a later edit of the message addresses.
+func (s *Store) MarkSentMessage(ctx context.Context, ids []int64, at time.Time, messageID string) error {
 	if len(ids) == 1 {
-		return s.MarkSent(ctx, ids[0], at)
+		return s.markSentMessage(ctx, ids[0], at, messageID)
 	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		for _, id := range ids {
-			if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = 'sent', attempts = attempts + 1, sent_at = ?, last_error = '' WHERE id = ?`,
-				at.UnixMilli(), id); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = 'sent', attempts = attempts + 1, sent_at = ?, last_error = '', message_id = nullif(?, '') WHERE id = ?`,
+				at.UnixMilli(), messageID, id); err != nil {
 				return fmt.Errorf("storage: mark delivery %d sent: %w", id, err)
 			}
 		}

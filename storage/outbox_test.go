@@ -241,9 +241,14 @@ func TestDueDeliveriesKeepsChatOrderAndFairness(t *testing.T) {
 			t.Fatalf("chat a got %s while its oldest alert waits for a retry", d.Article.Title)
 		}
 	}
-	// Sent, the next one of the chat becomes its head.
-	if err := s.MarkSent(ctx, a1, later); err != nil {
+	// Sent, the next one of the chat becomes its head; the message's id
+	// is kept for a later edit.
+	if err := s.MarkSentMessage(ctx, []int64{a1}, later, "m-77"); err != nil {
 		t.Fatal(err)
+	}
+	states, err := s.DeliveryStates(ctx, f.a)
+	if err != nil || len(states) == 0 || states[0].ID != a1 || states[0].MessageID != "m-77" || states[0].State != StateSent {
+		t.Fatalf("after MarkSentMessage: %+v, %v", states, err)
 	}
 	due, _ = s.DueDeliveries(ctx, later, 10)
 	got = map[ChatRef]string{}

@@ -74,7 +74,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
-	s.markSent, err = db.PrepareContext(ctx, `UPDATE deliveries SET state = 'sent', attempts = attempts + 1, sent_at = ?, last_error = '' WHERE id = ?`)
+	s.markSent, err = db.PrepareContext(ctx, `UPDATE deliveries SET state = 'sent', attempts = attempts + 1, sent_at = ?, last_error = '', message_id = nullif(?, '') WHERE id = ?`)
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("storage: prepare: %w", err)
