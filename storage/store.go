@@ -59,8 +59,16 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// WAL lets searches read while a poll writes; foreign keys keep
 	// subscriptions and deliveries from pointing at nothing; immediate
 	// transactions take the write lock up front so two writers queue on the
-	// busy timeout instead of failing on lock upgrade.
-	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	// busy timeout instead of failing on lock upgrade. temp_store(MEMORY)
+	// keeps statement journals in memory: every insert with a trigger or a
+	// foreign key inside a transaction journals the pages it changes, and
+	// once a transaction's journal passed 64 KiB SQLite moved it to a temp
+	// file and wrote each page with two pwrite calls (28 % of an ingest's
+	// CPU at 1 000 000 articles). What it holds is bounded by the pages one
+	// statement changes. It also keeps temporary tables in memory: the
+	// product's are small (an IN list, a page's DISTINCT), and the sorter
+	// (ORDER BY without an index, CREATE INDEX) still spills to files.
+	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=temp_store(MEMORY)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("storage: open %s: %w", path, err)
