@@ -137,15 +137,16 @@ func benchMemory(b *testing.B, size memSize) {
 	b.StopTimer()
 	cpu := procCPU(b, cmd.Process.Pid) - cpu0
 	peak, rss := procMemory(b, cmd.Process.Pid)
-	heap := 0
+	heap, goroutines := 0, 0
 	for _, m := range statsLine.FindAllStringSubmatch(logs.String(), -1) {
-		if n, _ := strconv.Atoi(m[2]); n > heap {
-			heap = n
-		}
+		g, _ := strconv.Atoi(m[1])
+		h, _ := strconv.Atoi(m[2])
+		goroutines, heap = max(goroutines, g), max(heap, h)
 	}
 	b.ReportMetric(float64(peak)/(1<<20), "peak-rss-MB")
 	b.ReportMetric(float64(rss)/(1<<20), "rss-MB")
 	b.ReportMetric(float64(heap)/(1<<20), "max-heap-MB")
+	b.ReportMetric(float64(goroutines), "max-goroutines")
 	b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
 	b.Logf("alerts sent while measured: %d", len(tg.Sent()))
 }

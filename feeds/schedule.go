@@ -21,7 +21,6 @@ const (
 	DefaultSchedule = "@every 10m"
 	DefaultWorkers  = 4
 	DefaultPerHost  = 2
-	queueSize       = 1024
 )
 
 // errNotRunning is returned by calls that need a started scheduler.
@@ -53,16 +52,23 @@ type Scheduler struct {
 	perHost     int
 	log         *slog.Logger
 	cron        *cron.Cron
-	queue       chan pollRequest
-	quit        chan struct{}
-	wg          sync.WaitGroup
+	// wake tells an idle worker that due has polls (capacity 1: one
+	// signal stands for any number of them).
+	wake chan struct{}
+	quit chan struct{}
+	wg   sync.WaitGroup
 
 	mu      sync.Mutex
-	ctx     context.Context // Start's context: the base of every poll
 	running bool
 	stopped bool
 	entries map[int64]cron.EntryID
 	pending map[int64]bool // queued, waiting for its host, or being polled
+	// due are the queued polls, oldest first. With pending, a feed is in
+	// it at most once, so it is bounded by the number of feeds, and
+	// queueing never blocks: a channel of 1 024 left the cron's goroutines
+	// of a tick waiting to queue (up to 4 000 at 5 000 feeds, each holding
+	// a stack), which was the bot's peak of memory at every tick.
+	due     []pollRequest
 	onSaved func(storage.SaveResult)
 	hosts   map[string]*hostLine
 }
@@ -109,7 +115,7 @@ func NewScheduler(p *Poller, opts SchedulerOptions) *Scheduler {
 		perHost:     opts.PerHost,
 		log:         opts.Log,
 		cron:        cron.New(cron.WithLocation(opts.Location), cron.WithLogger(cron.DiscardLogger)),
-		queue:       make(chan pollRequest, queueSize),
+		wake:        make(chan struct{}, 1),
 		quit:        make(chan struct{}),
 		entries:     make(map[int64]cron.EntryID),
 		pending:     make(map[int64]bool),
@@ -175,7 +181,6 @@ func (s *Scheduler) Start(ctx context.Context) error {
 		return errors.New("feeds: scheduler already started or stopped")
 	}
 	s.running = true
-	s.ctx = ctx
 	s.mu.Unlock()
 
 	for _, f := range feeds {
@@ -186,13 +191,9 @@ func (s *Scheduler) Start(ctx context.Context) error {
 		go s.work(ctx)
 	}
 	s.cron.Start()
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		for _, f := range feeds {
-			s.enqueue(ctx, pollRequest{id: f.ID})
-		}
-	}()
+	for _, f := range feeds {
+		s.enqueue(pollRequest{id: f.ID})
+	}
 	s.log.Info("feed scheduler started", slog.Int("feeds", len(feeds)), slog.Int("workers", s.workers))
 	return nil
 }
@@ -294,7 +295,7 @@ func (s *Scheduler) PollNow(ctx context.Context, id int64) error {
 	if _, err := s.poller.Store.Feed(ctx, id); err != nil {
 		return err
 	}
-	s.enqueue(ctx, pollRequest{id: id, force: true})
+	s.enqueue(pollRequest{id: id, force: true})
 	return ctx.Err()
 }
 
@@ -310,7 +311,7 @@ func (s *Scheduler) ResumeFeed(ctx context.Context, id int64) (storage.Feed, err
 		return storage.Feed{}, fmt.Errorf("feeds: resume feed %d: %w", id, err)
 	}
 	s.log.Info("feed resumed", slog.Int64("feed_id", id), slog.String("url", redact(feed.URL)))
-	s.enqueue(ctx, pollRequest{id: id})
+	s.enqueue(pollRequest{id: id})
 	return feed, nil
 }
 
@@ -329,7 +330,7 @@ func (s *Scheduler) schedule(f storage.Feed) {
 		}
 	}
 	id := f.ID
-	job := cron.FuncJob(func() { s.enqueue(context.Background(), pollRequest{id: id}) })
+	job := cron.FuncJob(func() { s.enqueue(pollRequest{id: id}) })
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if old, ok := s.entries[id]; ok {
@@ -348,25 +349,48 @@ func (s *Scheduler) unschedule(id int64) {
 }
 
 // enqueue queues a poll of the feed unless one is queued or in flight, or
-// the scheduler is not running. It reports whether it queued one.
-func (s *Scheduler) enqueue(ctx context.Context, req pollRequest) bool {
+// the scheduler is not running. It reports whether it queued one; it never
+// blocks.
+func (s *Scheduler) enqueue(req pollRequest) bool {
 	s.mu.Lock()
 	if !s.running || s.pending[req.id] {
 		s.mu.Unlock()
 		return false
 	}
 	s.pending[req.id] = true
-	runCtx := s.ctx
+	s.due = append(s.due, req)
 	s.mu.Unlock()
+	s.signal()
+	return true
+}
+
+// signal wakes one idle worker, if none has been woken already.
+func (s *Scheduler) signal() {
 	select {
-	case s.queue <- req:
-		return true
-	case <-ctx.Done():
-	case <-runCtx.Done():
-	case <-s.quit:
+	case s.wake <- struct{}{}:
+	default:
 	}
-	s.release(req.id)
-	return false
+}
+
+// take removes the oldest queued poll; false when none is queued.
+func (s *Scheduler) take() (pollRequest, bool) {
+	s.mu.Lock()
+	if len(s.due) == 0 {
+		s.mu.Unlock()
+		return pollRequest{}, false
+	}
+	req := s.due[0]
+	s.due[0] = pollRequest{}
+	s.due = s.due[1:]
+	if len(s.due) == 0 {
+		s.due = nil // let the tick's backing array go
+	}
+	more := len(s.due) > 0
+	s.mu.Unlock()
+	if more {
+		s.signal() // the next idle worker takes the next one
+	}
+	return req, true
 }
 
 // claim marks the feed as being polled outside the queue; false if it is
@@ -395,14 +419,20 @@ func (s *Scheduler) work(ctx context.Context) {
 			return
 		case <-ctx.Done():
 			return
-		case req := <-s.queue:
-			select {
-			case <-s.quit: // Stop won the race: drop the queued poll
-				return
-			default:
-			}
-			s.handle(ctx, req)
+		default:
 		}
+		req, ok := s.take()
+		if !ok {
+			select {
+			case <-s.quit:
+				return
+			case <-ctx.Done():
+				return
+			case <-s.wake:
+			}
+			continue
+		}
+		s.handle(ctx, req)
 	}
 }
 

@@ -3,8 +3,10 @@ package feeds
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -365,5 +367,65 @@ func TestSchedulerStartRefusesABadDefault(t *testing.T) {
 	if err := s.Start(context.Background()); err == nil {
 		s.Stop()
 		t.Fatal("Start accepted an invalid default schedule")
+	}
+}
+
+// TestSchedulerQueueingNeverBlocks: while every worker is busy, queueing
+// polls of more feeds than any fixed queue would hold returns at once. A
+// cron tick of thousands of feeds used to leave a goroutine per feed beyond
+// a channel of 1 024 blocked, each holding a stack, until a worker took it.
+func TestSchedulerQueueingNeverBlocks(t *testing.T) {
+	st := newStore(t)
+	srv := newFeedServer(t)
+	srv.set("/rss", feedXML(time.Now(), "a"))
+	release := srv.hold("/rss")
+	defer release()
+	addFeed(t, st, srv.URL+"/rss", "")
+	// A fetch timeout longer than the test's deadline: the held poll ends
+	// only when released.
+	p := newPoller(st, time.Time{})
+	p.Fetcher = NewFetcher(FetcherOptions{AllowPrivate: true, Timeout: time.Minute})
+	s := NewScheduler(p, SchedulerOptions{Workers: 1, Log: quietLog()})
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Stop)
+	srv.waitRequest(t, "/rss") // the only worker is now held
+
+	others := httptest.NewServer(http.NotFoundHandler())
+	t.Cleanup(others.Close)
+	const n = 1100
+	ids := make([]int64, n)
+	for i := range ids {
+		ids[i] = addFeed(t, st, fmt.Sprintf("%s/%d.rss", others.URL, i), "").ID
+	}
+	queued := make(chan error, 1)
+	go func() {
+		for _, id := range ids {
+			if err := s.PollNow(context.Background(), id); err != nil {
+				queued <- err
+				return
+			}
+		}
+		queued <- nil
+	}()
+	select {
+	case err := <-queued:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("queueing polls blocked while the worker was busy")
+	}
+	s.mu.Lock()
+	waiting := len(s.due)
+	s.mu.Unlock()
+	if waiting != n {
+		t.Errorf("%d polls queued, want %d", waiting, n)
+	}
+	release()
+	// The queue drains once the worker is free.
+	for _, id := range ids[:3] {
+		s.waitIdle(t, id)
 	}
 }
