@@ -247,8 +247,8 @@ var texts = map[string][2]string{
 		"Type /nguon <i>number</i>, with the number shown beside an entry of /latest or /search, to see every outlet that carried it."},
 	"nguon_none": {"Không có bài số %d. Hãy dùng số ghi cạnh một tin trong /latest hoặc /search.",
 		"There is no article number %d. Use the number shown beside an entry of /latest or /search."},
-	"nguon_head":  {"<b>Các báo cùng đưa tin</b> (%d)", "<b>Outlets that carried it</b> (%d)"},
-	"help_nguon":  {"\n/nguon <i>số</i> — mọi báo cùng đưa một tin", "\n/nguon <i>number</i> — every outlet that carried a story"},
+	"nguon_head": {"<b>Các báo cùng đưa tin</b> (%d)", "<b>Outlets that carried it</b> (%d)"},
+	"help_nguon": {"\n/nguon <i>số</i> — mọi báo cùng đưa một tin", "\n/nguon <i>number</i> — every outlet that carried a story"},
 }
 
 // countArg gives, for texts whose English changes with a count, which
