@@ -420,34 +420,53 @@ func (d *Dispatcher) render(del storage.Delivery) Message {
 // the row unsent: the chat has the story's alert already.
 func (d *Dispatcher) edit(ctx context.Context, del storage.Delivery) {
 	var reason string
+	store := d.opts.Store
 	p, ok := d.opts.Platforms[del.Chat.Platform]
+	can, known := true, true
+	if ok {
+		can, known = canEdit(p)
+	}
 	switch {
 	case del.Edit.MessageID == "":
 		reason = "not edited: the message is no longer known"
 	case d.opts.Now().Sub(del.Edit.SentAt) > storage.StoryEditAge:
 		reason = fmt.Sprintf("not edited: the message is older than %s", storage.StoryEditAge)
-	case ok && !canEdit(p):
+	case !known:
+		// Still connecting: what it can do is not known yet, and a platform
+		// that cannot edit would send the edit as a new message.
+		next := d.opts.Now().Add(notReadyWait)
+		d.record(ctx, outcome{what: "postpone edit", write: func(ctx context.Context) error {
+			return store.Postpone(ctx, del.ID, next, "platform not connected yet")
+		}})
+		return
+	case !can:
 		reason = "not edited: " + p.Name() + " cannot edit messages"
 	}
 	if reason == "" {
 		d.deliver(ctx, []storage.Delivery{del}, d.render(del))
 		return
 	}
-	store := d.opts.Store
 	d.record(ctx, outcome{what: "skip edit", write: func(ctx context.Context) error {
 		return store.MarkSkipped(ctx, del.ID, reason)
 	}})
 }
 
 // canEdit reports whether a platform edits a sent message given its id
-// (Message.EditID). A platform may say so (CanEdit); otherwise those that
-// show buttons do, as they redraw messages in place (pages, toggles), and
-// those that show plain text (Zalo, the console) do not.
-func canEdit(p Platform) bool {
-	if e, ok := p.(interface{ CanEdit() bool }); ok {
-		return e.CanEdit()
+// (Message.EditID), and whether that is known yet (a platform still
+// connecting, StartingPlatform, does not know). A platform may say so
+// (CanEdit); otherwise those that show buttons do, as they redraw messages
+// in place (pages, toggles), and those that show plain text (Zalo, the
+// console) do not.
+func canEdit(p Platform) (can, known bool) {
+	if s, ok := p.(interface{ Platform() Platform }); ok {
+		if p = s.Platform(); p == nil {
+			return false, false
+		}
 	}
-	return p.Buttons()
+	if e, ok := p.(interface{ CanEdit() bool }); ok {
+		return e.CanEdit(), true
+	}
+	return p.Buttons(), true
 }
 
 // linksSources reports whether a sources line links each outlet to its
@@ -455,7 +474,11 @@ func canEdit(p Platform) bool {
 // plain text would spell every address out.
 func (d *Dispatcher) linksSources(platform string) bool {
 	p, ok := d.opts.Platforms[platform]
-	return ok && canEdit(p)
+	if !ok {
+		return false
+	}
+	can, _ := canEdit(p)
+	return can
 }
 
 // deliver sends msg, which carries the deliveries dels (one, or several

@@ -154,3 +154,53 @@ func TestDispatcherEditRules(t *testing.T) {
 		}
 	})
 }
+
+// TestDispatcherEditWaitsForAConnectingPlatform: while a platform is still
+// connecting, what it can do is unknown, so an edit waits (a Zalo adapter
+// would send it as a new message); once connected, Zalo's edit is finished
+// unsent.
+func TestDispatcherEditWaitsForAConnectingPlatform(t *testing.T) {
+	e, vov := storyEnv(t)
+	ctx := context.Background()
+	zs := zalotest.New(t)
+	release := make(chan struct{})
+	starting := bot.Starting(bot.StartOptions{Name: "zalo", Start: func(ctx context.Context) (bot.Platform, error) {
+		<-release
+		return zalo.New(ctx, zalo.Options{Token: zs.Token, APIURL: zs.URL})
+	}})
+	runCtx, cancel := context.WithCancel(ctx)
+	t.Cleanup(cancel)
+	go starting.Run(runCtx, func(context.Context, bot.Update) {})
+
+	chat := storage.ChatRef{Platform: "zalo", ID: "u1"}
+	if err := e.store.TouchChat(ctx, storage.Chat{ChatRef: chat, Type: "private"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.Subscribe(ctx, chat, []string{"chinh-tri"}); err != nil {
+		t.Fatal(err)
+	}
+	e.save(e.feed, firstReport)
+	st := e.states(chat)
+	if err := e.store.MarkSentMessage(ctx, []int64{st[0].ID}, time.Now(), "zm-1"); err != nil { // sent before this run
+		t.Fatal(err)
+	}
+	e.save(vov, secondReport)
+	d := bot.NewDispatcher(bot.DispatcherOptions{Store: e.store, Platforms: map[string]bot.Platform{"zalo": starting},
+		ChatInterval: time.Millisecond, PollInterval: 20 * time.Millisecond, Now: e.clock.Now})
+	done := make(chan struct{})
+	go func() { d.Run(runCtx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	e.waitState(chat, "the edit postponed", func(st []storage.DeliveryState) bool {
+		return len(st) == 2 && st[1].State == storage.StatePending && strings.Contains(st[1].LastError, "not connected")
+	})
+	close(release)
+	<-starting.Ready()
+	e.clock.Set(time.Now().Add(time.Minute))
+	d.Wake()
+	e.waitState(chat, "the edit finished", func(st []storage.DeliveryState) bool {
+		return len(st) == 2 && st[1].State == storage.StateDropped && strings.Contains(st[1].LastError, "cannot edit")
+	})
+	if got := zs.Sent(); len(got) != 0 {
+		t.Fatalf("zalo got %+v, want nothing", got)
+	}
+}
