@@ -104,26 +104,48 @@ func enqueueEdits(ctx context.Context, tx execer, articleID, story int64, now ti
 }
 
 // storyMembers loads the articles of the given stories, oldest first, by
-// story.
+// story. Most stories have one article: the joined ones are found first
+// (an index probe each, no row for a lone article), and only their
+// stories' first articles are read then.
 func (s *Store) storyMembers(ctx context.Context, stories []int64) (map[int64][]Article, error) {
 	if len(stories) == 0 {
 		return nil, nil
 	}
-	marks := strings.TrimSuffix(strings.Repeat("?,", len(stories)), ",")
-	args := make([]any, 0, 2*len(stories))
-	for _, id := range stories {
-		args = append(args, id)
+	in := func(ids []int64) (string, []any) {
+		args := make([]any, len(ids))
+		for i, id := range ids {
+			args[i] = id
+		}
+		return strings.TrimSuffix(strings.Repeat("?,", len(ids)), ","), args
 	}
-	args = append(args, args...)
-	arts, err := s.queryArticles(ctx, `SELECT `+articleColumns+articleJoins+`
-		WHERE a.story_id IN (`+marks+`) OR a.id IN (`+marks+`)
-		ORDER BY a.published_at, a.id`, args...)
-	if err != nil {
+	marks, args := in(stories)
+	joined, err := s.queryArticles(ctx, `SELECT `+articleColumns+articleJoins+` WHERE a.story_id IN (`+marks+`)`, args...)
+	if err != nil || len(joined) == 0 {
 		return nil, err
 	}
 	out := make(map[int64][]Article, len(stories))
-	for _, a := range arts {
+	var firsts []int64
+	for _, a := range joined {
+		if len(out[a.StoryID]) == 0 {
+			firsts = append(firsts, a.StoryID)
+		}
 		out[a.StoryID] = append(out[a.StoryID], a)
+	}
+	marks, args = in(firsts)
+	first, err := s.queryArticles(ctx, `SELECT `+articleColumns+articleJoins+` WHERE a.id IN (`+marks+`)`, args...)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range first {
+		out[a.StoryID] = append(out[a.StoryID], a)
+	}
+	for _, as := range out {
+		sort.Slice(as, func(i, j int) bool {
+			if !as[i].Published.Equal(as[j].Published) {
+				return as[i].Published.Before(as[j].Published)
+			}
+			return as[i].ID < as[j].ID
+		})
 	}
 	return out, nil
 }
@@ -172,10 +194,15 @@ func (s *Store) Story(ctx context.Context, articleID int64) ([]Article, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(members[story]) == 0 {
-		return nil, ErrNotFound // deleted meanwhile
+	if len(members[story]) > 0 {
+		return members[story], nil
 	}
-	return members[story], nil
+	// A story of one article.
+	a, err := s.Article(ctx, articleID)
+	if err != nil {
+		return nil, err
+	}
+	return []Article{a}, nil
 }
 
 // countSources sets each article's Sources: how many articles its story
