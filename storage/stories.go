@@ -151,8 +151,12 @@ func (s *Store) storyMembers(ctx context.Context, stories []int64) (map[int64][]
 }
 
 // attachSources fills in each alert's Sources: the other articles of its
-// story.
+// story. With grouping off it does nothing: alerts are of articles, and
+// the outbox's hot path pays nothing for stories.
 func (s *Store) attachSources(ctx context.Context, dels []Delivery) error {
+	if _, on := s.storyOptions(); !on {
+		return nil
+	}
 	var stories []int64
 	seen := map[int64]bool{}
 	for _, d := range dels {
