@@ -310,6 +310,9 @@ func TestLatestAndSearchOneEntryPerStory(t *testing.T) {
 	if got := sourceNames(story); got != "Báo Lào Cai,VOV,Nhân Dân" {
 		t.Fatalf("Story = %s", got)
 	}
+	if alone, err := f.s.Story(ctx, latest[1].ID); err != nil || len(alone) != 1 || alone[0].Title != unrelated.Title {
+		t.Fatalf("Story of a lone article = %+v (%v), want it alone", alone, err)
+	}
 	if _, err := f.s.Story(ctx, 987654); err != ErrNotFound {
 		t.Fatalf("Story of no article: %v, want ErrNotFound", err)
 	}
