@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/newsbot-vn/newsbot/storage"
 )
 
 // yamlKey is a key of the file as a person reads it: its dotted path
@@ -297,4 +299,22 @@ func isPrivateHost(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && (ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsUnspecified())
+}
+
+// Bounds of stories.window: under an hour, the outlets that carry a story
+// later than its first are missed; past thirty days, unrelated news of
+// the same place and kind ends up one story.
+const (
+	minStoryWindow = time.Hour
+	maxStoryWindow = 30 * 24 * time.Hour
+)
+
+// validateStories checks the stories: block (Validate).
+func validateStories(s StoriesConfig, bad func(key, format string, args ...any)) {
+	if s.Window < minStoryWindow || s.Window > maxStoryWindow {
+		bad("stories.window", "must be between 1h and 720h (30 days), e.g. 72h, got %s", s.Window)
+	}
+	if !(s.Threshold > 0 && s.Threshold <= 1) {
+		bad("stories.threshold", "must be a similarity above 0 and at most 1 (%g by default), got %g", storage.DefaultStoryThreshold, s.Threshold)
+	}
 }

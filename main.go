@@ -54,6 +54,7 @@ type Config struct {
 	Delivery DeliveryConfig  `yaml:"delivery"`
 	Summary  SummaryConfig   `yaml:"summary"`
 	Commands CommandsConfig  `yaml:"commands"`
+	Stories  StoriesConfig   `yaml:"stories"`
 	Sections []SectionConfig `yaml:"sections"`
 	Feeds    []FeedConfig    `yaml:"feeds"`
 	Log      LogConfig       `yaml:"log"`
@@ -129,6 +130,14 @@ type CommandsConfig struct {
 	PerMinute int           `yaml:"per_minute"` // commands one user may send a minute; 0 = no limit
 }
 
+// StoriesConfig is the stories: block: articles from several outlets about
+// one event make one story, and a chat one alert per story.
+type StoriesConfig struct {
+	Enabled   bool          `yaml:"enabled"`
+	Window    time.Duration `yaml:"window"`    // how far apart in publication time a story's articles may be
+	Threshold float64       `yaml:"threshold"` // the least similarity that joins an article to a story
+}
+
 // SectionConfig is one entry of sections:.
 type SectionConfig struct {
 	Key  string `yaml:"key"`
@@ -154,6 +163,7 @@ func defaultConfig() Config {
 		Delivery: DeliveryConfig{RatePerSecond: 25, ChatInterval: time.Second, GroupInterval: 3 * time.Second, MaxAttempts: 8, Workers: 4, MaxAge: 24 * time.Hour},
 		Commands: CommandsConfig{Workers: bot.DefaultWorkers, Timeout: bot.DefaultTimeout, PerMinute: bot.DefaultPerMinute},
 		Log:      LogConfig{Format: "text"},
+		Stories:  StoriesConfig{Enabled: true, Window: storage.DefaultStoryWindow, Threshold: storage.DefaultStoryThreshold},
 	}
 }
 
@@ -298,6 +308,7 @@ func (c Config) Validate() []string {
 	if c.Summary.MaxSentences < 1 || c.Summary.MaxSentences > 10 {
 		bad("summary.max_sentences", "must be between 1 and 10, got %d", c.Summary.MaxSentences)
 	}
+	validateStories(c.Stories, bad)
 	keys := map[string]bool{}
 	for i, s := range c.Sections {
 		key := fmt.Sprintf("sections[%d]", i)
@@ -477,6 +488,9 @@ func serve(ctx context.Context, cfg Config, opts runOptions, stdin io.Reader, st
 		return err
 	}
 	defer store.Close()
+	if cfg.Stories.Enabled {
+		store.EnableStories(storage.StoryOptions{Window: cfg.Stories.Window, Threshold: cfg.Stories.Threshold})
+	}
 	watch, err := storage.WatchFile(cfg.Database)
 	if err != nil {
 		return err

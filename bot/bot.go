@@ -251,6 +251,8 @@ func (b *Bot) handler(cmd string) (handler, bool) {
 		return handler{fn: b.search}, true
 	case "more":
 		return handler{fn: b.more}, true
+	case "nguon":
+		return handler{fn: b.nguon}, true
 	case "follow":
 		return handler{fn: b.follow}, true
 	case "unfollow":
@@ -299,6 +301,7 @@ func Commands() []Command {
 		c("latest", "5 tin mới nhất", "The 5 newest articles"),
 		c("search", "Tìm bài đã đăng", "Search articles"),
 		c("more", "Trang kết quả tiếp theo", "Next page of results"),
+		c("nguon", "Các báo cùng đưa một tin", "Every outlet that carried a story"),
 		c("follow", "Báo khi có bài chứa cụm từ", "Alert on articles with a phrase"),
 		c("unfollow", "Thôi theo dõi cụm từ", "Stop following a phrase"),
 		c("follows", "Các cụm từ đang theo dõi", "Phrases you follow"),

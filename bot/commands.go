@@ -18,6 +18,10 @@ func (b *Bot) start(ctx context.Context, r *request) error {
 
 func (b *Bot) help(ctx context.Context, r *request) error {
 	text := r.t("help")
+	// /nguon goes with the other commands, before the note on time.
+	if i := strings.LastIndex(text, "\n\n"); i >= 0 {
+		text = text[:i] + r.t("help_nguon") + text[i:]
+	}
 	if r.isAdmin {
 		text += r.t("help_admin") + r.t("help_admin_opml")
 	}
@@ -80,7 +84,8 @@ func (b *Bot) sections(ctx context.Context, r *request) error {
 }
 
 // handleCallback answers a button press: "t:KEY" toggles a subscription and
-// redraws the section list in place; "more:CURSOR" shows a next page.
+// redraws the section list in place; "more:CURSOR" shows a next page;
+// "nguon:ID" lists a story's articles.
 func (b *Bot) handleCallback(ctx context.Context, r *request) {
 	if next, ok := strings.CutPrefix(r.Text, moreData); ok || r.Text == "more" {
 		// "more" alone is a button from before cursors: the chat's last search.
@@ -88,6 +93,15 @@ func (b *Bot) handleCallback(ctx context.Context, r *request) {
 		r.args = next
 		if err := b.more(ctx, r); err != nil {
 			b.log.Error("bot: next page", "err", err)
+		}
+		return
+	}
+	if id, ok := strings.CutPrefix(r.Text, nguonData); ok {
+		r.p.AnswerCallback(ctx, r.Callback.ID, "")
+		r.args = id
+		if err := b.nguon(ctx, r); err != nil {
+			b.log.Error("bot: story sources", "err", err)
+			r.reply(ctx, r.t("error"))
 		}
 		return
 	}
@@ -339,16 +353,72 @@ func (b *Bot) latest(ctx context.Context, r *request) error {
 	if section.Key != "" {
 		head = r.t("latest_head_sec", Escape(section.Name))
 	}
-	r.reply(ctx, head+"\n\n"+b.articleList(articles))
+	r.reply(ctx, head+"\n\n"+b.articleList(articles, r.lang), b.storyButtons(r, articles)...)
 	return nil
 }
 
-func (b *Bot) articleList(articles []storage.Article) string {
+// articleList renders list entries; a story carried by several outlets
+// says how many, and how to list them (/nguon).
+func (b *Bot) articleList(articles []storage.Article, lg string) string {
 	lines := make([]string, len(articles))
 	for i := range articles {
-		lines[i] = articleLine(&articles[i], b.loc)
+		lines[i] = articleLine(&articles[i], b.loc) + storyNote(&articles[i], lg)
 	}
 	return strings.Join(lines, "\n\n")
+}
+
+// nguonData prefixes a story button's data; an article id of the story
+// follows.
+const nguonData = "nguon:"
+
+// storyButtons are, where the platform shows buttons, one per entry
+// carried by several outlets: pressing it lists them, as /nguon does.
+func (b *Bot) storyButtons(r *request, articles []storage.Article) [][]Button {
+	if !r.p.Buttons() {
+		return nil
+	}
+	var rows [][]Button
+	for _, a := range articles {
+		if a.Sources > 1 {
+			rows = append(rows, []Button{{Text: r.t("story_button", truncate(a.Title, 40), a.Sources), Data: nguonData + strconv.FormatInt(a.ID, 10)}})
+		}
+	}
+	return rows
+}
+
+// nguon lists the articles of a story: "/nguon N", N being the number a
+// list entry (/latest, /search) shows, which is the id of one of the
+// story's articles; any of them names the story. Ids rather than positions
+// in the last list: they mean the same in every chat, after a restart, and
+// whichever list the person looks at.
+func (b *Bot) nguon(ctx context.Context, r *request) error {
+	arg := strings.TrimPrefix(strings.TrimSpace(r.args), "#")
+	id, err := strconv.ParseInt(arg, 10, 64)
+	if err != nil || id <= 0 {
+		r.reply(ctx, r.t("nguon_usage"))
+		return nil
+	}
+	arts, err := b.store.Story(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		r.reply(ctx, r.t("nguon_none", id))
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	lines := []string{r.t("nguon_head", len(arts))}
+	for i := range arts {
+		a := &arts[i]
+		line := fmt.Sprintf("%d. <b>%s</b> · <i>%s</i>\n   ", i+1, Escape(sourceName(a)), formatTime(a.Published, b.loc))
+		if a.Link != "" {
+			line += link(a.Link, truncate(a.Title, 200))
+		} else {
+			line += Escape(truncate(a.Title, 200))
+		}
+		lines = append(lines, line)
+	}
+	r.reply(ctx, strings.Join(lines, "\n"))
+	return nil
 }
 
 // moreData prefixes a next-page button's data; the cursor follows.
@@ -422,14 +492,15 @@ func (b *Bot) searchPage(ctx context.Context, r *request, page storage.SearchPag
 		if page.Number > 1 {
 			head = r.t("search_head_page", query, page.Number)
 		}
-		text := head + "\n\n" + b.articleList(page.Articles)
+		text := head + "\n\n" + b.articleList(page.Articles, r.lang)
+		buttons := b.storyButtons(r, page.Articles)
 		switch {
 		case page.Next == "":
-			r.reply(ctx, text)
+			r.reply(ctx, text, buttons...)
 		case !r.p.Buttons():
 			r.reply(ctx, text+"\n\n"+r.t("more_hint"))
 		default:
-			r.reply(ctx, text, []Button{{Text: r.t("more_button"), Data: moreData + page.Next}})
+			r.reply(ctx, text, append(buttons, []Button{{Text: r.t("more_button"), Data: moreData + page.Next}})...)
 		}
 	}
 	if err := b.store.RememberSearch(ctx, r.Chat.ChatRef, page); err != nil {

@@ -286,6 +286,11 @@ func (d *Dispatcher) handle(ctx context.Context, del storage.Delivery) {
 			return store.PostponeChat(ctx, chat.ChatRef, until)
 		}})
 	}
+	if del.Edit != nil {
+		// An edit makes no sound: quiet hours and digests do not hold it.
+		d.edit(ctx, del)
+		return
+	}
 	if end := quietEnd(chat, now); !end.IsZero() {
 		hold(end)
 		return
@@ -320,19 +325,22 @@ func (d *Dispatcher) sendCombined(ctx context.Context, chat storage.Chat, head s
 	}
 	var alerts []storage.Delivery
 	for _, p := range pending {
-		if p.Article != nil && len(alerts) < maxCombined && !d.holding(p.ID) {
+		// Edits go on their own, when they are their chat's oldest.
+		if p.Article != nil && p.Edit == nil && len(alerts) < maxCombined && !d.holding(p.ID) {
 			alerts = append(alerts, p)
 		}
 	}
 	if len(alerts) == 0 {
 		return
 	}
-	articles := make([]*storage.Article, len(alerts))
+	// One alert per story and chat (the outbox's key): each story is
+	// listed once, with its sources.
+	entries := make([]DigestEntry, len(alerts))
 	for i, a := range alerts {
-		articles[i] = a.Article
+		entries[i] = DigestEntry{Article: a.Article, Sources: a.Sources}
 	}
 	msg := Message{Chat: chat.ChatRef, NoButtons: chat.Type == "channel",
-		HTML: Digest(articles, tr(chat.Lang, head, len(articles)), chatLocation(chat))}
+		HTML: Digest(entries, tr(chat.Lang, head, len(entries)), chat.Lang, chatLocation(chat), d.linksSources(chat.Platform))}
 	d.deliver(ctx, alerts, msg)
 }
 
@@ -393,12 +401,84 @@ func (d *Dispatcher) render(del storage.Delivery) Message {
 		msg.HTML = Escape(del.Text)
 		return msg
 	}
-	msg.HTML = Alert(del.Article, del.Chat.Lang, chatLocation(del.Chat))
+	var follow string
 	if del.Text != "" { // a /follow queued it: say which phrase matched
-		msg.HTML += "\n" + tr(del.Chat.Lang, "alert_follow", Escape(del.Text))
+		follow = "\n" + tr(del.Chat.Lang, "alert_follow", Escape(del.Text))
 	}
+	msg.HTML = storyAlert(del.Article, del.Sources, follow, del.Chat.Lang, chatLocation(del.Chat), d.linksSources(del.Chat.Platform))
 	msg.PhotoURL = del.Article.ImageURL
+	if del.Edit != nil {
+		msg.EditID = del.Edit.MessageID
+	}
 	return msg
+}
+
+// edit sends an edit row: the alert as it was sent, with its story's
+// sources as they are now, in place of the message that carried it. A
+// platform that cannot edit (Zalo sends a new message instead), a message
+// older than storage.StoryEditAge, or one whose delivery is gone finishes
+// the row unsent: the chat has the story's alert already.
+func (d *Dispatcher) edit(ctx context.Context, del storage.Delivery) {
+	var reason string
+	store := d.opts.Store
+	p, ok := d.opts.Platforms[del.Chat.Platform]
+	can, known := true, true
+	if ok {
+		can, known = canEdit(p)
+	}
+	switch {
+	case del.Edit.MessageID == "":
+		reason = "not edited: the message is no longer known"
+	case d.opts.Now().Sub(del.Edit.SentAt) > storage.StoryEditAge:
+		reason = fmt.Sprintf("not edited: the message is older than %s", storage.StoryEditAge)
+	case !known:
+		// Still connecting: what it can do is not known yet, and a platform
+		// that cannot edit would send the edit as a new message.
+		next := d.opts.Now().Add(notReadyWait)
+		d.record(ctx, outcome{what: "postpone edit", write: func(ctx context.Context) error {
+			return store.Postpone(ctx, del.ID, next, "platform not connected yet")
+		}})
+		return
+	case !can:
+		reason = "not edited: " + p.Name() + " cannot edit messages"
+	}
+	if reason == "" {
+		d.deliver(ctx, []storage.Delivery{del}, d.render(del))
+		return
+	}
+	d.record(ctx, outcome{what: "skip edit", write: func(ctx context.Context) error {
+		return store.MarkSkipped(ctx, del.ID, reason)
+	}})
+}
+
+// canEdit reports whether a platform edits a sent message given its id
+// (Message.EditID), and whether that is known yet (a platform still
+// connecting, StartingPlatform, does not know). A platform may say so
+// (CanEdit); otherwise those that show buttons do, as they redraw messages
+// in place (pages, toggles), and those that show plain text (Zalo, the
+// console) do not.
+func canEdit(p Platform) (can, known bool) {
+	if s, ok := p.(interface{ Platform() Platform }); ok {
+		if p = s.Platform(); p == nil {
+			return false, false
+		}
+	}
+	if e, ok := p.(interface{ CanEdit() bool }); ok {
+		return e.CanEdit(), true
+	}
+	return p.Buttons(), true
+}
+
+// linksSources reports whether a sources line links each outlet to its
+// article on the platform: where HTML shows (the platforms that edit);
+// plain text would spell every address out.
+func (d *Dispatcher) linksSources(platform string) bool {
+	p, ok := d.opts.Platforms[platform]
+	if !ok {
+		return false
+	}
+	can, _ := canEdit(p)
+	return can
 }
 
 // deliver sends msg, which carries the deliveries dels (one, or several

@@ -237,6 +237,18 @@ var texts = map[string][2]string{
 	"broadcast_queued_one":  {"", "Queued for %d chat."},
 	"broadcast_already_one": {"", "This announcement was already queued for %d chat; it is not sent again."},
 	"addfeed_ok_one":        {"", "Added feed #%d (%s) to %s: %d current article stored (not announced); new ones will be."},
+
+	// Stories (issue 12): an alert's other sources, list entries of a
+	// story, and /nguon.
+	"story_also":   {"Cũng đưa tin: %s", "Also reported by: %s"},
+	"story_count":  {"📰 %d nguồn — /nguon %d", "📰 %d sources — /nguon %d"},
+	"story_button": {"📰 %s · %d nguồn", "📰 %s · %d sources"},
+	"nguon_usage": {"Gõ /nguon <i>số</i>, với số ghi cạnh một tin trong /latest hoặc /search, để xem mọi báo cùng đưa tin đó.",
+		"Type /nguon <i>number</i>, with the number shown beside an entry of /latest or /search, to see every outlet that carried it."},
+	"nguon_none": {"Không có bài số %d. Hãy dùng số ghi cạnh một tin trong /latest hoặc /search.",
+		"There is no article number %d. Use the number shown beside an entry of /latest or /search."},
+	"nguon_head": {"<b>Các báo cùng đưa tin</b> (%d)", "<b>Outlets that carried it</b> (%d)"},
+	"help_nguon": {"\n/nguon <i>số</i> — mọi báo cùng đưa một tin", "\n/nguon <i>number</i> — every outlet that carried a story"},
 }
 
 // countArg gives, for texts whose English changes with a count, which

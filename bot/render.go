@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"fmt"
 	"html"
 	"strings"
 	"time"
@@ -44,6 +45,14 @@ func formatTime(t time.Time, loc *time.Location) string {
 // Alert renders an article as an alert: bold title, section, source and
 // local time, the summary and the link. Every piece of feed text is escaped.
 func Alert(a *storage.Article, lg string, loc *time.Location) string {
+	return alert(a, lg, loc, alertSummary)
+}
+
+// alertSummary is how much of its summary an alert shows, in characters.
+const alertSummary = 600
+
+// alert is Alert with the summary cut to summaryChars.
+func alert(a *storage.Article, lg string, loc *time.Location, summaryChars int) string {
 	var b strings.Builder
 	b.WriteString("<b>" + Escape(truncate(a.Title, 300)) + "</b>\n")
 	var meta []string
@@ -56,7 +65,7 @@ func Alert(a *storage.Article, lg string, loc *time.Location) string {
 	meta = append(meta, formatTime(a.Published, loc))
 	b.WriteString("<i>" + strings.Join(meta, " · ") + "</i>\n")
 	if a.Summary != "" {
-		b.WriteString("\n" + Escape(truncate(a.Summary, 600)) + "\n")
+		b.WriteString("\n" + Escape(truncate(a.Summary, summaryChars)) + "\n")
 	}
 	if a.Link != "" {
 		b.WriteString("\n" + link(a.Link, tr(lg, "read_more")+": "+a.Link))
@@ -145,18 +154,27 @@ func PlainText(s string) string {
 	}
 }
 
-// Digest renders several articles as one message: a heading, then the
-// titles with their links grouped by section, in the order they came.
-// Platforms split it at line boundaries when it is too long for one message.
-func Digest(articles []*storage.Article, heading string, loc *time.Location) string {
+// DigestEntry is one alert of a digest: its article and the other
+// articles of its story.
+type DigestEntry struct {
+	Article *storage.Article
+	Sources []storage.Article
+}
+
+// Digest renders several alerts as one message: a heading, then the
+// titles with their links grouped by section, in the order they came, a
+// story's other sources under its title (see SourcesLine; linked says
+// whether names link to their articles). Platforms split it at line
+// boundaries when it is too long for one message.
+func Digest(entries []DigestEntry, heading, lg string, loc *time.Location, linked bool) string {
 	var order []string
-	groups := map[string][]*storage.Article{}
-	for _, a := range articles {
-		name := a.SectionName
+	groups := map[string][]DigestEntry{}
+	for _, e := range entries {
+		name := e.Article.SectionName
 		if _, ok := groups[name]; !ok {
 			order = append(order, name)
 		}
-		groups[name] = append(groups[name], a)
+		groups[name] = append(groups[name], e)
 	}
 	var b strings.Builder
 	b.WriteString("<b>" + heading + "</b>")
@@ -165,13 +183,96 @@ func Digest(articles []*storage.Article, heading string, loc *time.Location) str
 		if name != "" {
 			b.WriteString("\n<b>" + Escape(name) + "</b>")
 		}
-		for _, a := range groups[name] {
+		for _, e := range groups[name] {
+			a := e.Article
 			title := Escape(truncate(a.Title, 200))
 			if a.Link != "" {
 				title = link(a.Link, truncate(a.Title, 200))
 			}
 			b.WriteString("\n• " + title + " <i>" + a.Published.In(loc).Format("15:04") + "</i>")
+			if line := SourcesLine(a, e.Sources, lg, linked); line != "" {
+				b.WriteString("\n  " + line)
+			}
 		}
 	}
 	return b.String()
+}
+
+// maxSourceNames is how many outlets a sources line names; the others are
+// counted ("+2").
+const maxSourceNames = 5
+
+// SourcesLine renders the other outlets that carried an alert's story:
+// "Cũng đưa tin: VOV · Nhân Dân · +2" ("Also reported by: …" in English),
+// each name a link to its outlet's article when linked (plain names for
+// platforms that show plain text), at most maxSourceNames names and then
+// how many more. An outlet is named once, by its first article, and the
+// alert's own outlet not at all; "" when no other outlet carried it.
+func SourcesLine(own *storage.Article, sources []storage.Article, lg string, linked bool) string {
+	seen := map[string]bool{}
+	if own != nil {
+		seen[sourceName(own)] = true
+	}
+	var names []string
+	more := 0
+	for i := range sources {
+		a := &sources[i]
+		name := sourceName(a)
+		if name == "" || seen[name] {
+			continue
+		}
+		seen[name] = true
+		if len(names) == maxSourceNames {
+			more++
+			continue
+		}
+		if linked && a.Link != "" {
+			names = append(names, link(a.Link, name))
+		} else {
+			names = append(names, Escape(name))
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	if more > 0 {
+		names = append(names, fmt.Sprintf("+%d", more))
+	}
+	return tr(lg, "story_also", strings.Join(names, " · "))
+}
+
+// captionLimit is the longest photo caption, in characters, Telegram's:
+// the smallest of the platforms'.
+const captionLimit = 1024
+
+// storyAlert renders an alert with its story's other sources. When the
+// alert goes with a photo, the summary is cut until the whole fits a
+// caption: a story alert sent as a photo is edited later with more
+// sources, and a caption cannot grow past the limit.
+func storyAlert(a *storage.Article, sources []storage.Article, extra, lg string, loc *time.Location, linked bool) string {
+	line := SourcesLine(a, sources, lg, linked)
+	text := func(summary int) string {
+		html := alert(a, lg, loc, summary)
+		if line != "" {
+			html += "\n\n" + line
+		}
+		return html + extra
+	}
+	html := text(alertSummary)
+	if line == "" || a.ImageURL == "" {
+		return html
+	}
+	for summary := alertSummary - 100; summary > 0 && utf8.RuneCountInString(PlainText(html)) > captionLimit; summary -= 100 {
+		html = text(summary)
+	}
+	return html
+}
+
+// storyNote is what a list entry (/latest, /search) adds for a story
+// carried by several outlets: how many, and the command that lists them.
+func storyNote(a *storage.Article, lg string) string {
+	if a.Sources < 2 {
+		return ""
+	}
+	return "\n  " + tr(lg, "story_count", a.Sources, a.ID)
 }

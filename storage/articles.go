@@ -28,7 +28,8 @@ type SaveOptions struct {
 // SaveResult reports what SaveItems did.
 type SaveResult struct {
 	New      int  // items this feed had not carried before
-	Enqueued int  // deliveries queued
+	Enqueued int  // deliveries queued, edits included
+	Edits    int  // of them, edits of sent alerts whose story a new article joined
 	First    bool // the feed's first successful poll: nothing was pushed
 	Withheld int  // new items stored but not pushed because of MaxPush
 	Batches  int  // write transactions the save took
@@ -95,6 +96,7 @@ func (s *Store) SaveItems(ctx context.Context, feedID int64, items []Item, opt S
 		}
 	}
 
+	storyOpt, grouping := s.storyOptions()
 	var follows []follow
 	loaded := false
 	next := 0
@@ -129,8 +131,19 @@ func (s *Store) SaveItems(ctx context.Context, feedID int64, items []Item, opt S
 				if err != nil {
 					return err
 				}
+				story := articleID
 				if created {
 					index = append(index, indexEntry{articleID, it})
+					if grouping {
+						if story, err = assignStory(ctx, tx, articleID, it, published, storyOpt); err != nil {
+							return err
+						}
+					}
+				} else if isNew && grouping {
+					// Another feed brought it first: its story is decided.
+					if story, err = storyOf(ctx, stmts, articleID); err != nil {
+						return err
+					}
 				}
 				if !isNew {
 					continue
@@ -143,15 +156,22 @@ func (s *Store) SaveItems(ctx context.Context, feedID int64, items []Item, opt S
 					res.Withheld++
 					continue
 				}
-				n, err := enqueueSection(ctx, stmts, articleID, section, now)
+				n, err := enqueueSection(ctx, stmts, articleID, story, section, now)
 				if err != nil {
 					return err
 				}
 				res.Enqueued += n
-				if n, err = enqueueFollows(ctx, tx, follows, articleID, it, now); err != nil {
+				if n, err = enqueueFollows(ctx, tx, follows, articleID, story, it, now); err != nil {
 					return err
 				}
 				res.Enqueued += n
+				if created && story != articleID {
+					if n, err = enqueueEdits(ctx, stmts, articleID, story, now); err != nil {
+						return err
+					}
+					res.Enqueued += n
+					res.Edits += n
+				}
 			}
 			if err := indexArticles(ctx, stmts, index); err != nil {
 				return err
@@ -399,19 +419,21 @@ func indexArticles(ctx context.Context, tx *txStmts, entries []indexEntry) error
 	return nil
 }
 
-// enqueueSection queues the article for every active chat subscribed to the
-// section, unless the section was retired (its subscriptions are dormant);
-// the unique (chat, article) key makes a second queueing a no-op.
-func enqueueSection(ctx context.Context, tx *txStmts, articleID int64, section string, now time.Time) (int, error) {
+// enqueueSection queues the article, of the story story, for every active
+// chat subscribed to the section, unless the section was retired (its
+// subscriptions are dormant); the unique (chat, article) and (chat, story)
+// keys make it a no-op for a chat that already has the article or an alert
+// of its story.
+func enqueueSection(ctx context.Context, tx *txStmts, articleID, story int64, section string, now time.Time) (int, error) {
 	r, err := tx.ExecContext(ctx, `
-		INSERT INTO deliveries(platform, chat_id, article_id, next_attempt_at, created_at)
-		SELECT s.platform, s.chat_id, ?, ?, ?
+		INSERT INTO deliveries(platform, chat_id, article_id, story_id, next_attempt_at, created_at)
+		SELECT s.platform, s.chat_id, ?, ?, ?, ?
 		FROM subscriptions s JOIN chats c ON c.platform = s.platform AND c.id = s.chat_id
 		WHERE s.section = ? AND c.active = 1
 			AND NOT EXISTS (SELECT 1 FROM sections r WHERE r.key = s.section AND r.retired = 1)
 		ORDER BY s.created_at
 		ON CONFLICT DO NOTHING`,
-		articleID, now.UnixMilli(), now.UnixMilli(), section)
+		articleID, storyParam(articleID, story), now.UnixMilli(), now.UnixMilli(), section)
 	if err != nil {
 		return 0, fmt.Errorf("storage: enqueue article %d: %w", articleID, err)
 	}
@@ -422,7 +444,8 @@ func enqueueSection(ctx context.Context, tx *txStmts, articleID int64, section s
 // The section is the article's own (it outlives its feed), the feed's for
 // articles stored before it was recorded.
 const articleColumns = `a.id, coalesce(a.feed_id, 0), a.link, a.title, a.summary, a.image_url, a.published_at,
-	coalesce(nullif(a.section, ''), f.section, ''), coalesce(sec.name, ''), coalesce(nullif(f.title, ''), f.url, '')`
+	coalesce(nullif(a.section, ''), f.section, ''), coalesce(sec.name, ''), coalesce(nullif(f.title, ''), f.url, ''),
+	coalesce(a.story_id, a.id)`
 
 const articleJoins = ` FROM articles a
 	LEFT JOIN feeds f ON f.id = a.feed_id
@@ -432,7 +455,7 @@ func scanArticle(row interface{ Scan(...any) error }) (Article, error) {
 	var a Article
 	var published int64
 	err := row.Scan(&a.ID, &a.FeedID, &a.Link, &a.Title, &a.Summary, &a.ImageURL, &published,
-		&a.Section, &a.SectionName, &a.Source)
+		&a.Section, &a.SectionName, &a.Source, &a.StoryID)
 	a.Published = time.UnixMilli(published).UTC()
 	return a, err
 }
@@ -469,19 +492,11 @@ func (s *Store) Article(ctx context.Context, id int64) (Article, error) {
 	return a, nil
 }
 
-// Latest returns the newest articles, of one section (any feed of it carried
-// them) or of all when section is "".
+// Latest returns the newest stories, of one section (any feed of it carried
+// an article of theirs) or of all when section is "": one entry per story,
+// its newest article, with Sources counting the story's articles.
 func (s *Store) Latest(ctx context.Context, section string, limit int) ([]Article, error) {
-	if section == "" {
-		return s.queryArticles(ctx, `SELECT `+articleColumns+articleJoins+`
-			ORDER BY a.published_at DESC, a.id DESC LIMIT ?`, limit)
-	}
-	// article_sections holds an article's own section and those of the
-	// feeds that carried it; its index gives the newest at once.
-	return s.queryArticles(ctx, `SELECT `+articleColumns+articleJoins+`
-		WHERE a.id IN (SELECT article_id FROM article_sections WHERE section = ?
-			ORDER BY published_at DESC, article_id DESC LIMIT ?)
-		ORDER BY a.published_at DESC, a.id DESC`, section, limit)
+	return s.latestStories(ctx, section, limit)
 }
 
 // NewToFeed reports, for each item, whether the feed has not carried it

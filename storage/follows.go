@@ -88,10 +88,11 @@ func (f follow) matches(words string) bool {
 	return strings.Contains(words, f.phrase) || (f.joined != "" && strings.Contains(words, f.joined))
 }
 
-// enqueueFollows queues the article for the chats whose phrases it matches,
-// with the phrase in the delivery's text so the alert can say why it came;
-// a chat that already has it (from a section) is not queued twice.
-func enqueueFollows(ctx context.Context, tx *sql.Tx, follows []follow, articleID int64, it Item, now time.Time) (int, error) {
+// enqueueFollows queues the article, of the story story, for the chats
+// whose phrases it matches, with the phrase in the delivery's text so the
+// alert can say why it came; a chat that already has it (from a section)
+// or an alert of its story is not queued again.
+func enqueueFollows(ctx context.Context, tx *sql.Tx, follows []follow, articleID, story int64, it Item, now time.Time) (int, error) {
 	if len(follows) == 0 {
 		return 0, nil
 	}
@@ -101,8 +102,8 @@ func enqueueFollows(ctx context.Context, tx *sql.Tx, follows []follow, articleID
 		if !f.matches(words) {
 			continue
 		}
-		r, err := tx.ExecContext(ctx, `INSERT INTO deliveries(platform, chat_id, article_id, text, next_attempt_at, created_at)
-			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, f.chat.Platform, f.chat.ID, articleID, f.shown, now.UnixMilli(), now.UnixMilli())
+		r, err := tx.ExecContext(ctx, `INSERT INTO deliveries(platform, chat_id, article_id, story_id, text, next_attempt_at, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, f.chat.Platform, f.chat.ID, articleID, storyParam(articleID, story), f.shown, now.UnixMilli(), now.UnixMilli())
 		if err != nil {
 			return n, fmt.Errorf("storage: enqueue follow: %w", err)
 		}

@@ -39,7 +39,21 @@ func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]
 		JOIN deliveries d ON d.id = h.delivery_id`+deliveryJoins+`
 		WHERE h.next_attempt_at <= ?1
 		ORDER BY h.next_attempt_at, h.delivery_id LIMIT ?2`, now.UnixMilli(), limit, maxWaiting)
-	return scanDeliveries(rows, err)
+	return s.withSources(ctx)(scanDeliveries(rows, err))
+}
+
+// withSources returns a function that attaches their stories' sources to
+// deliveries just read.
+func (s *Store) withSources(ctx context.Context) func([]Delivery, error) ([]Delivery, error) {
+	return func(dels []Delivery, err error) ([]Delivery, error) {
+		if err != nil {
+			return nil, err
+		}
+		if err := s.attachSources(ctx, dels); err != nil {
+			return nil, err
+		}
+		return dels, nil
+	}
 }
 
 // PendingFor returns up to limit pending deliveries of one chat, due or not,
@@ -50,20 +64,24 @@ func (s *Store) PendingFor(ctx context.Context, chat ChatRef, limit int) ([]Deli
 		FROM deliveries d INDEXED BY deliveries_chat_state`+deliveryJoins+`
 		WHERE d.platform = ? AND d.chat_id = ? AND d.state = 'pending'
 		ORDER BY d.id LIMIT ?`, chat.Platform, chat.ID, limit)
-	return scanDeliveries(rows, err)
+	return s.withSources(ctx)(scanDeliveries(rows, err))
 }
 
 // deliveryColumns selects, after a delivery's own columns, its chat's
 // settings and its article (NULLs when it has none: a broadcast) from
-// deliveryJoins, in the order scanDeliveries reads them.
+// deliveryJoins, in the order scanDeliveries reads them. An edit row's
+// article is that of the alert it edits (o), as its text is (copied when
+// the edit was queued).
 const deliveryColumns = `d.platform, d.chat_id, ` + chatSettings + `,
 	a.id IS NOT NULL, coalesce(a.id, 0), coalesce(a.feed_id, 0), coalesce(a.link, ''), coalesce(a.title, ''),
 	coalesce(a.summary, ''), coalesce(a.image_url, ''), coalesce(a.published_at, 0),
-	coalesce(nullif(a.section, ''), f.section, ''), coalesce(sec.name, ''), coalesce(nullif(f.title, ''), f.url, '')`
+	coalesce(nullif(a.section, ''), f.section, ''), coalesce(sec.name, ''), coalesce(nullif(f.title, ''), f.url, ''),
+	coalesce(a.story_id, a.id, 0), coalesce(d.edit_of, 0), coalesce(o.message_id, ''), coalesce(o.sent_at, 0)`
 
 const deliveryJoins = `
 	LEFT JOIN chats c ON c.platform = d.platform AND c.id = d.chat_id
-	LEFT JOIN articles a ON a.id = d.article_id
+	LEFT JOIN deliveries o ON o.id = d.edit_of
+	LEFT JOIN articles a ON a.id = coalesce(o.article_id, d.article_id)
 	LEFT JOIN feeds f ON f.id = a.feed_id
 	LEFT JOIN sections sec ON sec.key = coalesce(nullif(a.section, ''), f.section)`
 
@@ -80,14 +98,18 @@ func scanDeliveries(rows *sql.Rows, err error) ([]Delivery, error) {
 		var created int64
 		var hasArticle bool
 		var a Article
-		var published int64
+		var published, editOf, editSent int64
+		var editMessage string
 		dest := append([]any{&d.ID, &d.Attempts, &d.TransientFailures, &d.Text, &created, &d.Waiting}, chatDest(&d.Chat)...)
 		dest = append(dest, &hasArticle, &a.ID, &a.FeedID, &a.Link, &a.Title, &a.Summary, &a.ImageURL, &published,
-			&a.Section, &a.SectionName, &a.Source)
+			&a.Section, &a.SectionName, &a.Source, &a.StoryID, &editOf, &editMessage, &editSent)
 		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("storage: scan delivery: %w", err)
 		}
 		d.Created = time.UnixMilli(created).UTC()
+		if editOf != 0 {
+			d.Edit = &Edit{Of: editOf, MessageID: editMessage, SentAt: time.UnixMilli(editSent).UTC()}
+		}
 		if hasArticle {
 			a.Published = time.UnixMilli(published).UTC()
 			d.Article = &a

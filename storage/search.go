@@ -41,9 +41,10 @@ type SearchPage struct {
 	Query   string // as typed
 	Section string // the section searched, "" for all
 	Number  int    // 1 for the first page
-	// Articles are the page's results, best first. (Once stories exist,
-	// this is where an article stands for its story: one entry per story,
-	// with its number of sources.)
+	// Articles are the page's results, best first: one entry per story
+	// (its best match), with Sources counting the story's articles. A story
+	// is listed once on a page; a later page may list it again through
+	// another of its articles.
 	Articles []Article
 	// Next is the cursor of the next page, for SearchMore; "" on the last.
 	Next string
@@ -249,6 +250,7 @@ func (s *Store) searchPage(ctx context.Context, query, section string, c cursor,
 	}
 	var hits []hit
 	var next cursor
+	shown := map[int64]bool{} // the stories of hits
 	bucket, tier, hi, resume := c.bucket, c.tier, c.hi, c.page > 1
 	for len(hits) <= limit {
 		floor := int64(0)
@@ -266,9 +268,23 @@ func (s *Store) searchPage(ctx context.Context, query, section string, c cursor,
 		if err != nil {
 			return SearchPage{}, err
 		}
+		ids := make([]int64, len(window))
+		for i, h := range window {
+			ids[i] = h.id
+		}
+		stories, err := s.storiesOf(ctx, ids)
+		if err != nil {
+			return SearchPage{}, err
+		}
 		for _, h := range window {
 			if resume && (h.score > c.score || h.score == c.score && h.id >= c.id) {
 				continue
+			}
+			if story, ok := stories[h.id]; ok {
+				if shown[story] {
+					continue // its story has a better match on this page
+				}
+				shown[story] = true
 			}
 			hits = append(hits, h)
 			if len(hits) == limit {
@@ -296,6 +312,9 @@ func (s *Store) searchPage(ctx context.Context, query, section string, c cursor,
 	}
 	arts, err := s.articlesByID(ctx, hits)
 	if err != nil {
+		return SearchPage{}, err
+	}
+	if err := s.countSources(ctx, arts); err != nil {
 		return SearchPage{}, err
 	}
 	page.Articles = arts

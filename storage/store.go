@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"modernc.org/sqlite" // registers the "sqlite" driver
@@ -37,6 +38,9 @@ type Store struct {
 	stmts stmtCache
 
 	health writeHealth
+	// stories holds the story options while grouping is on (EnableStories);
+	// nil: every article is its own story.
+	stories atomic.Pointer[StoryOptions]
 }
 
 // writeHealth is whether the database took the last write: a full disk

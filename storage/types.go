@@ -88,6 +88,12 @@ type Article struct {
 	Section     string    // section key of the feed that first brought it
 	SectionName string
 	Source      string // the feed's title or host
+	// StoryID is the story the article belongs to: the id of the story's
+	// first article (its own id when it started the story).
+	StoryID int64
+	// Sources is how many articles its story has, when the query counted
+	// them (Latest, search pages); 0 when it did not.
+	Sources int
 }
 
 // Delivery is one alert (or broadcast) waiting to be sent to one chat.
@@ -104,4 +110,19 @@ type Delivery struct {
 	// TransientFailures counts failures that were not the message's fault
 	// (outages, timeouts); they space retries out but use no attempt.
 	TransientFailures int
+	// Sources are the other articles of the alert's story, oldest first
+	// (empty when the article is alone): rendered when the alert is sent,
+	// so a waiting alert goes out once with every source known by then.
+	Sources []Article
+	// Edit is set on an edit row: the alert (Article, Text) was sent as the
+	// message Edit names, which is to be replaced by the alert with its
+	// story's sources as they are now.
+	Edit *Edit
+}
+
+// Edit is the message an edit row replaces.
+type Edit struct {
+	Of        int64     // the delivery that sent it
+	MessageID string    // the platform's id of the message; "" when it is gone (that delivery was deleted)
+	SentAt    time.Time // when it was sent: old messages are not edited (StoryEditAge)
 }
