@@ -37,6 +37,8 @@ type Store struct {
 	stmts stmtCache
 
 	health writeHealth
+	// retention is how long articles are kept, and the last pass (retention.go).
+	retention retention
 }
 
 // writeHealth is whether the database took the last write: a full disk
