@@ -41,14 +41,21 @@ type retention struct {
 // holds the write lock about pruneBatchTime (a poll or a command waits
 // that long at most), and the pass pauses pruneYield between batches so
 // that the writers queued behind it go first.
+//
+// The target is a quarter of the ~100 ms a batch may take at most: the time
+// per row varies with the machine's load (a loaded 2-core machine showed a
+// batch of 800 delivery rows take 40 ms and, minutes later, 230 ms), and
+// the next batch is sized from the last one's pace.
 var (
-	pruneBatchTime  = 50 * time.Millisecond
-	pruneBatchFirst = 200
+	pruneBatchTime  = 25 * time.Millisecond
+	pruneBatchFirst = 50
 	pruneBatchMax   = 5000
 	pruneYield      = 5 * time.Millisecond
-	// vacuumFirst is how many free pages the first incremental_vacuum
-	// step gives back; later steps adapt like the batches.
-	vacuumFirst = 256
+	// vacuumFirst and mergeFirst are the pages of the first
+	// incremental_vacuum and search-index merge steps; later steps adapt
+	// like the batches.
+	vacuumFirst = 64
+	mergeFirst  = 16
 )
 
 // smallStore is the size (pages) under which a file without incremental
@@ -211,15 +218,16 @@ func (p *pruner) batch(ctx context.Context, fn func(tx *sql.Tx) (int, error)) (i
 	return n, took, nil
 }
 
-// adapt aims the next batch at pruneBatchTime from how long this one took.
+// adapt sizes the next batch from this one's pace (limit rows in took) to
+// take pruneBatchTime: it shrinks at once, to a quarter at most, and grows
+// by half at most, so that one fast batch on an idle moment does not make
+// the next one long.
 func adapt(limit int, took time.Duration, most int) int {
-	switch {
-	case took > pruneBatchTime:
-		return max(limit/2, 10)
-	case took < pruneBatchTime/2:
-		return min(limit*2, most)
+	next := limit * 3 / 2
+	if took > 0 {
+		next = min(next, int(float64(limit)*float64(pruneBatchTime)/float64(took)))
 	}
-	return limit
+	return min(max(next, limit/4, 10), most)
 }
 
 func pause(ctx context.Context, d time.Duration) error {
@@ -425,7 +433,7 @@ const mergePagesPerArticle = 2
 // folds tombstones in faster than they come.
 func (s *Store) mergeSearchIndex(ctx context.Context, p *pruner, pruned int) error {
 	budget := pruned * mergePagesPerArticle
-	step := 64
+	step := mergeFirst
 	for budget > 0 {
 		n := min(step, budget)
 		var changes int64
