@@ -223,11 +223,11 @@ func (p *pruner) batch(ctx context.Context, fn func(tx *sql.Tx) (int, error)) (i
 // by half at most, so that one fast batch on an idle moment does not make
 // the next one long.
 func adapt(limit int, took time.Duration, most int) int {
-	next := limit * 3 / 2
+	next := max(limit*3/2, limit+1)
 	if took > 0 {
 		next = min(next, int(float64(limit)*float64(pruneBatchTime)/float64(took)))
 	}
-	return min(max(next, limit/4, 10), most)
+	return min(max(next, limit/4, 1), most)
 }
 
 func pause(ctx context.Context, d time.Duration) error {

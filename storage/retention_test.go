@@ -11,8 +11,8 @@ import (
 
 const testRetention = 180 * 24 * time.Hour
 
-// smallBatches makes every retention step take several batches, without
-// pauses, for the length of the test.
+// smallBatches makes every retention step start with batches of one row
+// (growing from there), without pauses, for the length of the test.
 func smallBatches(t *testing.T) {
 	t.Helper()
 	first, yield := pruneBatchFirst, pruneYield
@@ -94,8 +94,8 @@ func TestPruneRemovesOldKeepsRecentAndPending(t *testing.T) {
 	if res.Articles != 3 || res.Deliveries != 5 {
 		t.Errorf("prune: %+v; want 3 articles and 5 old finished deliveries (2 sent alerts, 3 broadcast rows)", res)
 	}
-	if res.Batches < 6 {
-		t.Errorf("prune took %d batches with batches of one; want one per row at least", res.Batches)
+	if res.Batches < 10 {
+		t.Errorf("prune took %d batches, starting with batches of one; want several per step", res.Batches)
 	}
 	checkOutbox(t, s, now, "after prune")
 	if n, _ := s.PendingCount(ctx); n != pendingBefore || n != 3 {
@@ -338,7 +338,7 @@ func TestFileSizeLevelsOff(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
 	s := f.s
-	const days, perDay, keepDays = 12, 300, 3
+	const days, perDay, keepDays = 10, 120, 3
 	s.SetRetention(keepDays * 24 * time.Hour)
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	body := strings.Repeat("Tỉnh Lào Cai tổ chức hội nghị tổng kết công tác năm. ", 12)
@@ -396,4 +396,25 @@ func kb(sizes []int64) []int64 {
 		out[i] = s / 1024
 	}
 	return out
+}
+
+func TestAdaptBatch(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		limit       int
+		took        time.Duration
+		most, least int // bounds of the answer
+	}{
+		{"fast grows by half", 100, time.Millisecond, 150, 150},
+		{"one row grows", 1, time.Millisecond, 2, 2},
+		{"on target stays", 100, pruneBatchTime, 100, 100},
+		{"twice too slow halves", 100, 2 * pruneBatchTime, 50, 50},
+		{"far too slow quarters", 100, 40 * pruneBatchTime, 25, 25},
+		{"never below one", 2, time.Second, 1, 1},
+		{"capped", 4000, time.Microsecond, 5000, 5000},
+	} {
+		if got := adapt(tc.limit, tc.took, 5000); got < tc.least || got > tc.most {
+			t.Errorf("%s: adapt(%d, %s) = %d, want %d–%d", tc.name, tc.limit, tc.took, got, tc.least, tc.most)
+		}
+	}
 }
