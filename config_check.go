@@ -270,6 +270,12 @@ func (c Config) Warnings() []string {
 		d, _ := time.ParseDuration(strings.TrimSpace(rest))
 		return d
 	}
+	// At about 50 ms a send, the sends in flight bound the rate far below
+	// the 1 000 a second paid broadcasts allow.
+	if c.Delivery.PaidBroadcast && c.Delivery.Workers < paidBroadcastWorkers {
+		warn("delivery.workers", "%d sends in flight reach about %d messages a second (at 50 ms a send), far below the 1 000 a second delivery.paid_broadcast pays for: raise it to %d or more",
+			c.Delivery.Workers, c.Delivery.Workers*20, paidBroadcastWorkers)
+	}
 	for i, f := range c.Feeds {
 		key := fmt.Sprintf("feeds[%d]", i)
 		u, err := url.Parse(f.URL)
@@ -317,4 +323,56 @@ func validateStories(s StoriesConfig, bad func(key, format string, args ...any))
 	if !(s.Threshold > 0 && s.Threshold <= 1) {
 		bad("stories.threshold", "must be a similarity above 0 and at most 1 (%g by default), got %g", storage.DefaultStoryThreshold, s.Threshold)
 	}
+}
+
+// paidBroadcastWorkers is the least delivery.workers that makes paid
+// broadcasts worth their price (see Warnings).
+const paidBroadcastWorkers = 32
+
+// StorageConfig is the storage: block.
+type StorageConfig struct {
+	// Retention is how long articles and finished deliveries are kept:
+	// days ("180d"), a Go duration ("4320h"), or "off" (or 0) to keep
+	// everything. See parseRetention.
+	Retention string `yaml:"retention"`
+}
+
+// parseRetention reads storage.retention: whole days ("180d", "180 ngày"),
+// weeks ("26w"), a Go duration ("4320h"), or "off" or 0 for none (0). A
+// retention under a day is refused: a daily pass would delete what the
+// same day's alerts are about.
+func parseRetention(s string) (time.Duration, error) {
+	v := strings.ToLower(strings.TrimSpace(s))
+	switch v {
+	case "":
+		return 0, fmt.Errorf("is empty; write days (180d), or off to keep everything")
+	case "0", "off", "false", "no":
+		return 0, nil
+	}
+	var d time.Duration
+	if m := daysDuration.FindStringSubmatch(v); m != nil {
+		n, err := strconv.Atoi(m[1])
+		if err != nil || n > 100*365 {
+			return 0, fmt.Errorf("%q is too long; at most 36500d", s)
+		}
+		d = time.Duration(n) * 24 * time.Hour
+	} else if m := weeksDuration.FindStringSubmatch(v); m != nil {
+		n, err := strconv.Atoi(m[1])
+		if err != nil || n > 100*52 {
+			return 0, fmt.Errorf("%q is too long; at most 5200w", s)
+		}
+		d = time.Duration(n) * 7 * 24 * time.Hour
+	} else {
+		var err error
+		if d, err = time.ParseDuration(v); err != nil {
+			return 0, fmt.Errorf("%q is not a retention; write days (180d), a duration (4320h) or off", s)
+		}
+	}
+	if d == 0 {
+		return 0, nil // "0d", "0h": off
+	}
+	if d < 24*time.Hour {
+		return 0, fmt.Errorf("%q is shorter than a day; write at least 1d, or off to keep everything", s)
+	}
+	return d, nil
 }

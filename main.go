@@ -58,6 +58,7 @@ type Config struct {
 	Sections []SectionConfig `yaml:"sections"`
 	Feeds    []FeedConfig    `yaml:"feeds"`
 	Log      LogConfig       `yaml:"log"`
+	Storage  StorageConfig   `yaml:"storage"`
 }
 
 // LogConfig is the log: block: what goes to standard error, and how.
@@ -115,6 +116,10 @@ type DeliveryConfig struct {
 	// MaxAge is how long an alert failing for reasons not its own (the
 	// platform down) is retried before it is given up.
 	MaxAge time.Duration `yaml:"max_age"`
+	// PaidBroadcast sends alerts through Telegram's paid broadcasts
+	// (allow_paid_broadcast) at up to 1 000 a second; Telegram charges
+	// Stars for them.
+	PaidBroadcast bool `yaml:"paid_broadcast"`
 }
 
 // SummaryConfig is the summary: block: the budget of an alert's summary.
@@ -164,6 +169,7 @@ func defaultConfig() Config {
 		Commands: CommandsConfig{Workers: bot.DefaultWorkers, Timeout: bot.DefaultTimeout, PerMinute: bot.DefaultPerMinute},
 		Log:      LogConfig{Format: "text"},
 		Stories:  StoriesConfig{Enabled: true, Window: storage.DefaultStoryWindow, Threshold: storage.DefaultStoryThreshold},
+		Storage:  StorageConfig{Retention: "180d"},
 	}
 }
 
@@ -292,6 +298,9 @@ func (c Config) Validate() []string {
 	}
 	if c.Delivery.MaxAge <= 0 {
 		bad("delivery.max_age", "must be positive, e.g. 24h")
+	}
+	if _, err := parseRetention(c.Storage.Retention); err != nil {
+		bad("storage.retention", "%v", err)
 	}
 	if c.Commands.Workers < 1 || c.Commands.Workers > 256 {
 		bad("commands.workers", "must be between 1 and 256, got %d", c.Commands.Workers)
@@ -574,7 +583,8 @@ func serve(ctx context.Context, cfg Config, opts runOptions, stdin io.Reader, st
 		GroupInterval: cfg.Delivery.GroupInterval, MaxAttempts: cfg.Delivery.MaxAttempts, Workers: cfg.Delivery.Workers,
 		PlatformRates: map[string]float64{"zalo": cfg.Zalo.RatePerSecond},
 		MaxAge:        cfg.Delivery.MaxAge, Admins: adminChats,
-		Observe: m.observeSend,
+		Observe:       m.observeSend,
+		PaidBroadcast: cfg.Delivery.PaidBroadcast,
 	})
 	core := bot.New(bot.Options{Store: store, Feeds: feedAdmin{s: scheduler, store: store, fetcher: fetcher}, Admins: admins, Log: log, Wake: dispatcher.Wake,
 		OnCommand: m.countCommand})
@@ -608,13 +618,21 @@ func serve(ctx context.Context, cfg Config, opts runOptions, stdin io.Reader, st
 		return nil
 	})
 	g.Go(func() error { return dispatcher.Run(gctx) })
+	retention, _ := parseRetention(cfg.Storage.Retention) // validated
+	store.SetRetention(retention)
 	g.Go(func() error {
-		// Fresh query-planner statistics at start and once a day.
+		// Fresh query-planner statistics, then retention (and statistics
+		// again after a large prune), at start and once a day.
 		t := time.NewTicker(24 * time.Hour)
 		defer t.Stop()
 		for {
 			if err := store.Optimize(gctx); err != nil && gctx.Err() == nil {
 				log.Warn("unable to optimize the database", "err", err)
+			}
+			if prune(gctx, store, log) >= 10000 {
+				if err := store.Optimize(gctx); err != nil && gctx.Err() == nil {
+					log.Warn("unable to optimize the database", "err", err)
+				}
 			}
 			select {
 			case <-gctx.Done():
@@ -713,6 +731,27 @@ func serve(ctx context.Context, cfg Config, opts runOptions, stdin io.Reader, st
 	}
 	log.Info("newsbot stopped")
 	return nil
+}
+
+// prune runs a retention pass (storage.retention), logs what it removed,
+// and returns how many rows that was.
+func prune(ctx context.Context, store *storage.Store, log *slog.Logger) int {
+	res, err := store.Prune(ctx, time.Now())
+	if err != nil {
+		if ctx.Err() == nil {
+			log.Warn("unable to prune the database", "err", err)
+		}
+		return 0
+	}
+	removed := res.Articles + res.Deliveries + res.Forgotten + res.Other
+	level := slog.LevelDebug
+	if removed > 0 {
+		level = slog.LevelInfo
+	}
+	log.Log(ctx, level, "retention pass", "articles", res.Articles, "deliveries", res.Deliveries,
+		"identities_forgotten", res.Forgotten, "other", res.Other, "freed_pages", res.FreedPages,
+		"batches", res.Batches, "longest_batch", res.LongestBatch, "took", res.Took.Round(time.Millisecond))
+	return removed
 }
 
 // standbyInterval is how often a standby instance tries the database's lock.

@@ -257,8 +257,34 @@ func (b *Bot) stats(ctx context.Context, r *request) error {
 		oldest = st.OldestPending.Round(time.Second).String()
 	}
 	lines = append(lines, r.t("stats_queue", st.QueueDepth, oldest))
+	lines = append(lines, r.t("stats_db", megabytes(r.lang, st.DBBytes), keepText(r, st.Retention)))
+	if !st.LastPrune.IsZero() {
+		lines = append(lines, r.t("stats_pruned", b.sinceText(st.LastPrune), st.LastPruned.Articles, st.LastPruned.Deliveries))
+	}
 	r.reply(ctx, strings.Join(lines, "\n"))
 	return nil
+}
+
+// megabytes shows a size in MB with one decimal, with a decimal comma in
+// Vietnamese.
+func megabytes(lang string, n int64) string {
+	s := strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64)
+	if lang != "en" {
+		s = strings.Replace(s, ".", ",", 1)
+	}
+	return s
+}
+
+// keepText shows the retention setting: whole days as days.
+func keepText(r *request, keep time.Duration) string {
+	const day = 24 * time.Hour
+	switch {
+	case keep <= 0:
+		return r.t("stats_keep_off")
+	case keep%day == 0:
+		return r.t("stats_keep_days", int(keep/day))
+	}
+	return keep.String()
 }
 
 // sinceText shows a moment of the recent past in the bot's zone: the time,

@@ -42,6 +42,10 @@ type DispatcherOptions struct {
 	// Observe, when set, is called after every send with its outcome and
 	// latency, for metrics; it must return quickly.
 	Observe func(SendEvent)
+	// PaidBroadcast uses Telegram's paid broadcasts: every Telegram send of
+	// the dispatcher carries allow_paid_broadcast, and Telegram's rate is
+	// PaidBroadcastRate instead of RatePerSecond. Chat intervals stay.
+	PaidBroadcast bool
 }
 
 // combineAbove is how many waiting alerts make the dispatcher send one
@@ -178,10 +182,16 @@ func NewDispatcher(opts DispatcherOptions) *Dispatcher {
 	}
 	d := &Dispatcher{opts: opts, wake: make(chan struct{}, 1), nextChat: map[storage.ChatRef]time.Time{},
 		limits: map[string]*limiter{}, sentHeld: map[int64]bool{}}
+	if opts.PaidBroadcast {
+		d.opts.Platforms = withPaidBroadcasts(opts.Platforms)
+	}
 	for name := range opts.Platforms {
 		rate := opts.RatePerSecond
 		if r, ok := opts.PlatformRates[name]; ok && r > 0 {
 			rate = r
+		}
+		if opts.PaidBroadcast && name == "telegram" {
+			rate = PaidBroadcastRate
 		}
 		d.limits[name] = newLimiter(rate)
 	}

@@ -249,12 +249,19 @@ var texts = map[string][2]string{
 		"There is no article number %d. Use the number shown beside an entry of /latest or /search."},
 	"nguon_head": {"<b>Các báo cùng đưa tin</b> (%d)", "<b>Outlets that carried it</b> (%d)"},
 	"help_nguon": {"\n/nguon <i>số</i> — mọi báo cùng đưa một tin", "\n/nguon <i>number</i> — every outlet that carried a story"},
+	// Retention (issue 10): /stats shows the database's size and how long articles are kept.
+	"stats_db":            {"Cơ sở dữ liệu: %s MB (tệp và WAL); giữ bài %s", "Database: %s MB (file and WAL); articles kept %s"},
+	"stats_keep_days":     {"%d ngày", "%d days"},
+	"stats_keep_days_one": {"", "%d day"},
+	"stats_keep_off":      {"mãi mãi (không tự xóa)", "forever (retention off)"},
+	"stats_pruned":        {"Lần dọn gần nhất: %s, đã xóa %d bài và %d lượt gửi cũ", "Last cleanup: %s, removed %d articles and %d old deliveries"},
 }
 
 // countArg gives, for texts whose English changes with a count, which
 // argument is the count: when it is 1, key+"_one" is used in English.
 var countArg = map[string]int{
 	"digest_head": 0, "quiet_head": 0, "combined_head": 0, "broadcast_queued": 0, "broadcast_already": 0, "addfeed_ok": 3,
+	"stats_keep_days": 0,
 }
 
 // tr returns the text for key in language lg ("vi" or "en"), formatted with args.

@@ -50,6 +50,9 @@ type Message struct {
 	Buttons   [][]Button // inline keyboard; ignored by platforms without buttons
 	EditID    string     // when set, replace the text and buttons of this message
 	NoButtons bool       // never attach buttons (channel posts)
+	// PaidBroadcast lets a bulk send (an alert) exceed the platform's free
+	// rate for a fee (Telegram's allow_paid_broadcast); ignored elsewhere.
+	PaidBroadcast bool
 }
 
 // Command describes one command for the platform's command menu.

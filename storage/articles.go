@@ -277,6 +277,11 @@ type querier interface {
 func knownToFeed(ctx context.Context, q querier, feedID int64, it Item) (articleID int64, known bool, err error) {
 	k := itemKeys(it)
 	articleID, match, _, err := lookupItem(ctx, q, feedID, it, &k, false)
+	if err == nil && match == matchNone {
+		// Retention: an item whose article was pruned stays known (retention.go).
+		known, err = wasPruned(ctx, q, feedID, it, &k)
+		return 0, known, err
+	}
 	return articleID, match == matchIdentity || match == matchFeed, err
 }
 
@@ -364,6 +369,12 @@ func saveItem(ctx context.Context, tx *txStmts, feedID int64, it Item, now time.
 	existing, match, otherPublished, err := lookupItem(ctx, tx, feedID, it, &k, true)
 	if err != nil {
 		return false, 0, false, time.Time{}, err
+	}
+	if match == matchNone || match == matchOther {
+		// Retention: an item whose article was pruned is never new again (retention.go).
+		if pruned, err := servedPruned(ctx, tx, feedID, it, &k, now); pruned || err != nil {
+			return false, 0, false, time.Time{}, err
+		}
 	}
 	switch match {
 	case matchIdentity:

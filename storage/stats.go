@@ -21,6 +21,14 @@ type Stats struct {
 	Platforms             map[string]*PlatformStats
 	QueueDepth            int           // pending deliveries, any age
 	OldestPending         time.Duration // age of the oldest pending delivery; 0 when none
+	// DBBytes is the size on disk of the database file and its WAL.
+	DBBytes int64
+	// Retention is how long articles are kept (0: forever), and LastPrune
+	// when the last retention pass finished (zero before the first) and
+	// what it removed.
+	Retention  time.Duration
+	LastPrune  time.Time
+	LastPruned PruneResult
 }
 
 // Stats gathers the bot's health as of now.
@@ -53,6 +61,12 @@ func (s *Store) Stats(ctx context.Context, now time.Time) (Stats, error) {
 	if oldest.Valid {
 		st.OldestPending = now.Sub(time.UnixMilli(oldest.Int64))
 	}
+	if st.DBBytes, err = s.dbSize(ctx); err != nil {
+		return Stats{}, err
+	}
+	s.retention.mu.Lock()
+	st.Retention, st.LastPrune, st.LastPruned = s.retention.keep, s.retention.lastAt, s.retention.last
+	s.retention.mu.Unlock()
 	rows, err := s.db.QueryContext(ctx, `SELECT platform, active, count(*) FROM chats GROUP BY platform, active`)
 	if err != nil {
 		return Stats{}, fmt.Errorf("storage: chat stats: %w", err)

@@ -41,6 +41,8 @@ type Store struct {
 	// stories holds the story options while grouping is on (EnableStories);
 	// nil: every article is its own story.
 	stories atomic.Pointer[StoryOptions]
+	// retention is how long articles are kept, and the last pass (retention.go).
+	retention retention
 }
 
 // writeHealth is whether the database took the last write: a full disk

@@ -2,6 +2,7 @@ package telegram
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -42,13 +43,10 @@ func (a *Adapter) Send(ctx context.Context, msg bot.Message) (string, error) {
 	case msg.EditID != "":
 		return a.edit(api, chatID, msg, markup)
 	case msg.PhotoURL != "" && textLen(msg.HTML) <= captionLimit:
-		cfg := tgbotapi.NewPhoto(chatID, tgbotapi.FileURL(msg.PhotoURL))
-		cfg.Caption = msg.HTML
-		cfg.ParseMode = tgbotapi.ModeHTML
-		if markup != nil {
-			cfg.ReplyMarkup = markup
-		}
-		m, err := api.Send(cfg)
+		p := sendParams(chatID, markup, msg.PaidBroadcast)
+		p["photo"] = msg.PhotoURL
+		p["caption"] = msg.HTML
+		m, err := post(api, "sendPhoto", p)
 		if err == nil {
 			return strconv.Itoa(m.MessageID), nil
 		}
@@ -59,28 +57,58 @@ func (a *Adapter) Send(ctx context.Context, msg bot.Message) (string, error) {
 		}
 		a.log.Info("telegram: photo refused, sending text instead", slog.Int64("chat", chatID), slog.String("photo", msg.PhotoURL), slog.Any("err", err))
 	}
-	return a.sendText(api, chatID, msg.HTML, markup)
+	return a.sendText(api, chatID, msg.HTML, markup, msg.PaidBroadcast)
 }
 
-func (a *Adapter) sendText(api *tgbotapi.BotAPI, chatID int64, html string, markup *tgbotapi.InlineKeyboardMarkup) (string, error) {
+func (a *Adapter) sendText(api *tgbotapi.BotAPI, chatID int64, html string, markup *tgbotapi.InlineKeyboardMarkup, paid bool) (string, error) {
 	if strings.TrimSpace(html) == "" {
 		return "", &bot.PermanentError{Err: errors.New("telegram: empty message")}
 	}
 	chunks := splitHTML(html, textLimit)
 	var id string
 	for i, chunk := range chunks {
-		cfg := tgbotapi.NewMessage(chatID, chunk)
-		cfg.ParseMode = tgbotapi.ModeHTML
-		if i == len(chunks)-1 && markup != nil {
-			cfg.ReplyMarkup = markup
+		var mk *tgbotapi.InlineKeyboardMarkup
+		if i == len(chunks)-1 {
+			mk = markup
 		}
-		m, err := api.Send(cfg)
+		p := sendParams(chatID, mk, paid)
+		p["text"] = chunk
+		m, err := post(api, "sendMessage", p)
 		if err != nil {
 			return "", a.mapError("sendMessage", err)
 		}
 		id = strconv.Itoa(m.MessageID)
 	}
 	return id, nil
+}
+
+// sendParams are the parameters sendMessage and sendPhoto share: the chat,
+// HTML parse mode, the keyboard (nil: none) and, for a paid broadcast,
+// allow_paid_broadcast. tgbotapi v5.5.1 (2021) predates that parameter
+// (Bot API 7.11, 2024) and its configs build their parameters in unexported
+// methods, so sends are made from parameters of our own (post).
+func sendParams(chatID int64, markup *tgbotapi.InlineKeyboardMarkup, paid bool) tgbotapi.Params {
+	p := tgbotapi.Params{"chat_id": strconv.FormatInt(chatID, 10), "parse_mode": tgbotapi.ModeHTML}
+	if markup != nil {
+		// A keyboard of strings always marshals.
+		p.AddInterface("reply_markup", markup)
+	}
+	p.AddBool("allow_paid_broadcast", paid)
+	return p
+}
+
+// post calls a sending method with params through the client's own request
+// path (form-encoded, errors as *tgbotapi.Error) and decodes the message.
+func post(api *tgbotapi.BotAPI, method string, params tgbotapi.Params) (tgbotapi.Message, error) {
+	resp, err := api.MakeRequest(method, params)
+	if err != nil {
+		return tgbotapi.Message{}, err
+	}
+	var m tgbotapi.Message
+	if err := json.Unmarshal(resp.Result, &m); err != nil {
+		return tgbotapi.Message{}, fmt.Errorf("telegram: decode %s result: %w", method, err)
+	}
+	return m, nil
 }
 
 // edit replaces the text and buttons of a message; a photo message gets its
