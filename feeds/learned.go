@@ -314,15 +314,16 @@ func opensWithTime(words []string) bool {
 	return isDigitByte(next[0]) || next == "qua" || next == "nay" || timeWords[next]
 }
 
-// speechWords report what someone said (folded pairs and single words).
-var speechWords = map[string]bool{
-	"cho biet": true, "khang dinh": true, "chia se": true, "thong tin": true, "noi": true,
-	"nhan manh": true, "de nghi": true, "tra loi": true,
+// speechWords report what someone said (folded): a word, or the second
+// syllable of a pair mapped to its first ("biet" after "cho").
+var speechWords = map[string]string{
+	"noi": "", "biet": "cho", "dinh": "khang", "se": "chia", "tin": "thong", "manh": "nhan",
+	"nghi": "de", "loi": "tra",
 }
 
 func reportsSpeech(words []string) bool {
 	for i, w := range words {
-		if speechWords[w] || i > 0 && speechWords[words[i-1]+" "+w] {
+		if first, ok := speechWords[w]; ok && (first == "" || i > 0 && words[i-1] == first) {
 			return true
 		}
 	}
@@ -354,4 +355,3 @@ func capitalShare(text string) float64 {
 	}
 	return float64(caps) / float64(words)
 }
-

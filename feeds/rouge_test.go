@@ -110,8 +110,8 @@ func heuristic(a evalArticle) string {
 // it measured (BENCHMARKS.md), so that a change that loses the model's gain
 // fails here even while it still beats Lead-1.
 var learnedFloor = map[string]rougeScores{
-	"dev":  {R1: 0.337, R2: 0.172, RL: 0.243},
-	"test": {R1: 0.0, R2: 0.0, RL: 0.0},
+	"dev":  {R1: 0.337, R2: 0.172, RL: 0.243}, // measured 0.3470 0.1821 0.2534
+	"test": {R1: 0.355, R2: 0.195, RL: 0.265}, // measured 0.3656 0.2056 0.2750
 }
 
 // TestRouge reports ROUGE F1 on the dev and test splits for Lead-1,
