@@ -136,6 +136,9 @@ func bracketedWords(words []string) []bool {
 	depth := make([]int, len(words)+1)
 	var stack []int
 	for i, w := range words {
+		if !strings.ContainsAny(w, "()") {
+			continue
+		}
 		for _, r := range w {
 			switch r {
 			case '(':
