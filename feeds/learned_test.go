@@ -29,6 +29,9 @@ func FuzzFoldWords(f *testing.F) {
 	f.Add("Sáng 5/7, Ban Tuyên giáo Tỉnh ủy tổ chức hội nghị.")
 	f.Add("Đ\u0301ặc biệt “nổ” (SN 1994)")
 	f.Fuzz(func(t *testing.T, s string) {
+		// The summarizer folds valid text only (SplitSentences repairs it);
+		// on invalid bytes NFD itself varies ("\xf3Ύ" keeps its accent).
+		s = strings.ToValidUTF8(s, "\uFFFD")
 		if got, want := foldWords(s), storage.Words(storage.Fold(s)); !slices.Equal(got, want) {
 			t.Errorf("foldWords(%q) = %q, want %q", s, got, want)
 		}

@@ -631,10 +631,10 @@ func cutAtWord(s string, maxChars int) string {
 	return head + "…"
 }
 
-// foldWords is storage.Words(storage.Fold(s)), the syllables matching and
-// ROUGE compare, without normalising the whole text first: folding is most
-// of what splitting an article costs, and a table of the folded form of each
-// rune below foldTableSize makes it cheap.
+// foldWords is storage.Words(storage.Fold(s)) for valid UTF-8, the
+// syllables matching and ROUGE compare, without normalising the whole text
+// first: folding is most of what splitting an article costs, and a table of
+// the folded form of each rune below foldTableSize makes it cheap.
 func foldWords(s string) []string {
 	table := foldTable()
 	// All words go into one buffer and are cut from one string: an
