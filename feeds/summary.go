@@ -79,18 +79,24 @@ type Summarizer struct {
 // whole sentences in article order within the budget, joined by spaces.
 //
 // Text that fits the budget is returned whole, less any sentence that
-// repeats the title. Otherwise each sentence is scored by how central it is
-// to the article and how close to its title (cosine over TF-IDF weighted
-// syllables and syllable pairs, the article's sentences as the documents),
-// discounted by its position. The summary opens with the better of the
-// first two sentences (a news article's lead is usually its summary), then
-// adds the best-scoring sentences that fit, are not redundant with one
-// already chosen, and bring the summary closer to the length of an outlet's
-// own lead (about 170 characters; longer ones are a budget, not a goal). A
-// sentence that repeats the title is never chosen, nor one too short to say
-// anything (under five syllables) or longer than the budget while another
-// will do. Only when no sentence fits is the first one cut, at a word, with
-// "…".
+// repeats the title. Otherwise the model (Summarizer.Model, or the one
+// learned from real outlets' leads) scores each sentence from features of
+// it in its article: position, length, similarity to the title and to the
+// rest of the article (cosines over TF-IDF weighted syllables and syllable
+// pairs), numbers and dates, names, quotation, connectives (see
+// featureNames). The summary opens with the best-scoring sentence, or with
+// the first when that one tells the title's story; then it adds the
+// best-scoring sentences that fit, are not redundant with one already
+// chosen, and bring the summary closer to the length of an outlet's own
+// lead (about 150 characters; longer ones are a budget, not a goal). A text
+// of fewer than six such sentences, most often a feed's description, is
+// scored instead by centrality and closeness to the title discounted by
+// position, and opens with the better of its first two sentences. A
+// sentence that repeats the title is never chosen, nor a subheading, nor
+// one too short to say anything (under five syllables) or longer than the
+// budget while another will do, nor one that opens with a connective
+// ("Tuy nhiên", "Do đó") without the sentence before it. Only when no
+// sentence fits is the first one cut, at a word, with "…".
 func (s Summarizer) Summarize(title, text string) string {
 	return strings.Join(s.sentences(title, text, defaultTuning), " ")
 }
