@@ -80,6 +80,9 @@ func quotedWords(words []string) []bool {
 	var marks []mark
 	straightOpen := false
 	for i, w := range words {
+		if !strings.ContainsAny(w, "“«”»\"") {
+			continue // most words hold no quote: spare them the rune slice
+		}
 		rs := []rune(w)
 		for j, r := range rs {
 			switch r {
@@ -133,6 +136,9 @@ func bracketedWords(words []string) []bool {
 	depth := make([]int, len(words)+1)
 	var stack []int
 	for i, w := range words {
+		if !strings.ContainsAny(w, "()") {
+			continue
+		}
 		for _, r := range w {
 			switch r {
 			case '(':
