@@ -59,7 +59,7 @@ type StoryOptions struct {
 // clustering set by two-fold cross-validation (BENCHMARKS.md, "Stories").
 const (
 	DefaultStoryWindow    = 72 * time.Hour
-	DefaultStoryThreshold = 0.3
+	DefaultStoryThreshold = 0.21
 )
 
 func (o StoryOptions) withDefaults() StoryOptions {
@@ -107,6 +107,7 @@ type storyModel struct {
 	names             float64 // extra weight of a capitalised name (0: none)
 	numbers           float64 // extra weight of a number (0: none)
 	idf               bool    // weigh features by IDF; false: every feature alike
+	idfPow            float64 // weigh by IDF to this power (0: 1), sharper for rare features
 	story             bool    // also compare with each story as a whole
 	// legacy reproduces the first matcher (title twice, lead once,
 	// syllables and pairs, no IDF): the baseline of the evaluation.
@@ -117,7 +118,7 @@ type storyModel struct {
 var defaultStoryModel = storyModel{
 	title: 2, lead: 1, body: 0.5,
 	pairs: 1, accents: 0.5, names: 1, numbers: 1,
-	idf: true, story: true,
+	idf: true, idfPow: 2,
 }
 
 // Feature keys: a folded syllable as it is; the others marked by a prefix
@@ -340,7 +341,11 @@ func (m storyModel) vector(f storyFeatures, idf storyIDF) storyVector {
 	for t, tf := range f.terms {
 		x := tf
 		if m.idf {
-			x *= idf.of(t)
+			w := idf.of(t)
+			if m.idfPow > 0 && m.idfPow != 1 {
+				w = math.Pow(w, m.idfPow)
+			}
+			x *= w
 		}
 		v.w[t] = x
 		v.norm += x * x
