@@ -83,7 +83,7 @@ type StoryMatch struct {
 const (
 	// maxStoryCandidates bounds how many articles of the window one new
 	// article is compared with: those sharing the most of its rare words.
-	maxStoryCandidates = 20
+	maxStoryCandidates = 10
 	// storyQueryWords is how many of the article's words the candidates
 	// are searched by: its most telling ones.
 	storyQueryWords = 8
@@ -140,7 +140,7 @@ type storyFeatures struct {
 
 // storyFeaturesOf computes a document's features once. withBody adds the
 // start of its page's text.
-func (m storyModel) featuresOf(d StoryDoc, withBody bool) storyFeatures {
+func (m storyModel) featuresOf(d StoryDoc, withBody bool, forms wordForms) storyFeatures {
 	f := storyFeatures{terms: map[string]float64{}}
 	seen := map[string]bool{}
 	if m.legacy {
@@ -162,7 +162,7 @@ func (m storyModel) featuresOf(d StoryDoc, withBody bool) storyFeatures {
 		return f
 	}
 	add := func(text string, weight float64, limit int) {
-		toks := storyTokens(text, limit)
+		toks := storyTokens(text, limit, forms)
 		for i, t := range toks {
 			f.terms[t.folded] += weight
 			if !seen[t.folded] {
@@ -206,9 +206,84 @@ type storyToken struct {
 	number        string // the whole number it is part of ("1.400", "7,5"), for its first syllable
 }
 
+// wordForms remembers the exact and folded forms of the words one match
+// has met: the new article and its candidates share most of their words,
+// and normalising Unicode is the dearest part of computing features.
+type wordForms map[string][2]string
+
+func (f wordForms) of(word string) (exact, folded string) {
+	if v, ok := f[word]; ok {
+		return v[0], v[1]
+	}
+	ascii := true
+	for i := 0; i < len(word); i++ {
+		if word[i] >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
+	switch {
+	case ascii:
+		exact = strings.ToLower(word)
+		folded = exact
+	default:
+		var ok bool
+		if exact, folded, ok = foldComposed(word); !ok {
+			exact = exactText(word)
+			folded = Fold(exact)
+		}
+	}
+	if f != nil && len(f) < 1<<14 { // bounded: one match meets a few thousand words at most
+		f[word] = [2]string{exact, folded}
+	}
+	return exact, folded
+}
+
+// composedFold maps each precomposed Latin letter (À…ỹ) to its lower-case
+// exact and folded forms, as exactText and Fold give them: a word of such
+// letters folds without the Unicode normalisation Fold runs.
+var composedFold = func() map[rune][2]rune {
+	out := map[rune][2]rune{}
+	for _, block := range [][2]rune{{0xC0, 0x24F}, {0x1E00, 0x1EFF}} {
+		for r := block[0]; r <= block[1]; r++ {
+			if !unicode.IsLetter(r) {
+				continue
+			}
+			e, f := []rune(exactText(string(r))), []rune(Fold(string(r)))
+			if len(e) == 1 && len(f) == 1 {
+				out[r] = [2]rune{e[0], f[0]}
+			}
+		}
+	}
+	return out
+}()
+
+// foldComposed is exactText and Fold of word by the table; false when a
+// rune is not in it (a combining mark, another script): use those then.
+func foldComposed(word string) (exact, folded string, ok bool) {
+	var e, f strings.Builder
+	e.Grow(len(word))
+	f.Grow(len(word))
+	for _, r := range word {
+		if r < utf8.RuneSelf {
+			r = unicode.ToLower(r)
+			e.WriteRune(r)
+			f.WriteRune(r)
+			continue
+		}
+		m, found := composedFold[r]
+		if !found {
+			return "", "", false
+		}
+		e.WriteRune(m[0])
+		f.WriteRune(m[1])
+	}
+	return e.String(), f.String(), true
+}
+
 // storyTokens splits text into syllables, keeping where sentences start and
 // which words are capitalised; limit > 0 keeps only the first limit.
-func storyTokens(text string, limit int) []storyToken {
+func storyTokens(text string, limit int, forms wordForms) []storyToken {
 	var out []storyToken
 	start := true
 	i := 0
@@ -256,8 +331,7 @@ func storyTokens(text string, limit int) []storyToken {
 				out = append(out, tok)
 			}
 		} else {
-			t.exact = exactText(word)
-			t.folded = Fold(t.exact)
+			t.exact, t.folded = forms.of(word)
 			out = append(out, t)
 		}
 		start = false
@@ -298,8 +372,9 @@ func storyNames(toks []storyToken) []string {
 // storyIDF is the inverse document frequency of the words the matcher met,
 // from story_terms.
 type storyIDF struct {
-	n  float64            // articles counted
-	df map[string]float64 // folded syllable → articles using it
+	n    float64            // articles counted
+	df   map[string]float64 // folded syllable → articles using it
+	memo map[string]float64 // feature → its IDF, computed once a match
 }
 
 // word is a syllable's IDF: at least 1, so that a word every article uses
@@ -311,6 +386,17 @@ func (x storyIDF) word(w string) float64 {
 // of is a feature's IDF: a pair or a name is as telling as its rarest
 // syllable; a number as its rarest digit group.
 func (x storyIDF) of(feature string) float64 {
+	if v, ok := x.memo[feature]; ok {
+		return v
+	}
+	v := x.compute(feature)
+	if x.memo != nil {
+		x.memo[feature] = v
+	}
+	return v
+}
+
+func (x storyIDF) compute(feature string) float64 {
 	switch {
 	case strings.HasPrefix(feature, pairMark), strings.HasPrefix(feature, nameMark):
 		best := 0.0
@@ -319,7 +405,8 @@ func (x storyIDF) of(feature string) float64 {
 		}
 		return best
 	case strings.HasPrefix(feature, accentMark):
-		return x.word(Fold(feature[len(accentMark):]))
+		_, folded := wordForms(nil).of(feature[len(accentMark):])
+		return x.word(folded)
 	case strings.HasPrefix(feature, numberMark):
 		best := 0.0
 		for _, w := range Words(feature[1:]) {
@@ -405,9 +492,10 @@ func matchStory(ctx context.Context, q rowsQuerier, self int64, doc StoryDoc, op
 // new article's telling words, and reads them.
 func (m storyModel) candidates(ctx context.Context, q rowsQuerier, self int64, doc StoryDoc, window time.Duration) (storyCandidates, error) {
 	var c storyCandidates
-	c.doc = m.featuresOf(doc, false)
+	forms := wordForms{}
+	c.doc = m.featuresOf(doc, false, forms)
 	if doc.Body != "" {
-		c.docBody = m.featuresOf(doc, true)
+		c.docBody = m.featuresOf(doc, true, forms)
 	}
 	if len(c.doc.words) == 0 {
 		return c, nil
@@ -495,7 +583,7 @@ func (m storyModel) candidates(ctx context.Context, q rowsQuerier, self int64, d
 	if len(ids) == 0 {
 		return c, nil
 	}
-	if c.list, err = m.readCandidates(ctx, q, ids, from, to, doc.Body != ""); err != nil {
+	if c.list, err = m.readCandidates(ctx, q, ids, from, to, doc.Body != "", forms); err != nil {
 		return c, err
 	}
 	// The candidates' other words weigh in their norms.
@@ -516,7 +604,7 @@ func (m storyModel) candidates(ctx context.Context, q rowsQuerier, self int64, d
 
 // readCandidates reads the articles ids that are in the window, with
 // their stories; their page's text when withBody.
-func (m storyModel) readCandidates(ctx context.Context, q rowsQuerier, ids []int64, from, to int64, withBody bool) ([]storyCandidate, error) {
+func (m storyModel) readCandidates(ctx context.Context, q rowsQuerier, ids []int64, from, to int64, withBody bool, forms wordForms) ([]storyCandidate, error) {
 	args := make([]any, 0, len(ids)+2)
 	for _, id := range ids {
 		args = append(args, id)
@@ -539,7 +627,7 @@ func (m storyModel) readCandidates(ctx context.Context, q rowsQuerier, ids []int
 		if err := rows.Scan(&k.id, &k.story, &d.Title, &d.Summary, &d.Body); err != nil {
 			return nil, fmt.Errorf("storage: scan story candidate: %w", err)
 		}
-		k.features = m.featuresOf(d, withBody && d.Body != "")
+		k.features = m.featuresOf(d, withBody && d.Body != "", forms)
 		out = append(out, k)
 	}
 	if err := rows.Err(); err != nil {
@@ -551,7 +639,7 @@ func (m storyModel) readCandidates(ctx context.Context, q rowsQuerier, ids []int
 // loadStoryIDF reads the number of articles counted and the document
 // frequencies of words.
 func loadStoryIDF(ctx context.Context, q rowsQuerier, words []string) (storyIDF, error) {
-	x := storyIDF{df: make(map[string]float64, len(words)*4)}
+	x := storyIDF{df: make(map[string]float64, len(words)*4), memo: map[string]float64{}}
 	for _, w := range words {
 		x.df[w] = 0
 	}

@@ -269,3 +269,20 @@ func TestStoryTermsCount(t *testing.T) {
 		t.Fatal("the index has no words")
 	}
 }
+
+// TestFoldComposed: the matcher's fast fold agrees with exactText and Fold.
+func TestFoldComposed(t *testing.T) {
+	for _, w := range []string{"Đảng", "NGHỆ", "Lào", "hội", "nghị", "ĐBSCL", "Ấn", "Ưu", "ỹ", "façade", "Ǆ"} {
+		e, f, ok := foldComposed(w)
+		if !ok {
+			t.Errorf("%q: not in the table", w)
+			continue
+		}
+		if e != exactText(w) || f != Fold(exactText(w)) {
+			t.Errorf("%q: %q %q, want %q %q", w, e, f, exactText(w), Fold(exactText(w)))
+		}
+	}
+	if _, _, ok := foldComposed("Nghe\u0323\u0302"); ok {
+		t.Error("a decomposed word took the fast path")
+	}
+}
