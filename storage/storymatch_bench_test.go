@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -100,4 +101,55 @@ func storyBenchStore(b *testing.B, n int) *Store {
 	}
 	b.Cleanup(func() { s.Close() })
 	return s
+}
+
+// BenchmarkMatchStoryFirst measures the first matcher's candidate query
+// beside it, for the record (BENCHMARKS.md): every word of the title and
+// lead ORed, ranked by bm25 over the whole index, then filtered to the
+// window. bm25 counts each word's articles in the whole index, so its cost
+// grows with the store.
+//
+//	NEWSBOT_BENCH_FULL=1 go test -run '^$' -bench MatchStoryFirst -benchtime 20x -timeout 60m ./storage
+func BenchmarkMatchStoryFirst(b *testing.B) {
+	sizes := []int{10_000}
+	if os.Getenv(benchFullEnv) == "1" {
+		sizes = append(sizes, 100_000, 1_000_000)
+	}
+	for _, n := range sizes {
+		b.Run(fmt.Sprintf("articles=%d", n), func(b *testing.B) {
+			s := storyBenchStore(b, n)
+			ctx := context.Background()
+			arts := loadStoryEval(b)
+			end := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+			ds := make([]time.Duration, 0, b.N)
+			for i := 0; b.Loop(); i++ {
+				a := arts[i%len(arts)]
+				pub := end.Add(-time.Duration(i%24) * time.Hour)
+				var quoted []string
+				seen := map[string]bool{}
+				for _, w := range Words(Fold(a.Title + " " + a.Sapo)) {
+					if !seen[w] {
+						seen[w] = true
+						quoted = append(quoted, `"`+w+`"`)
+					}
+				}
+				start := time.Now()
+				rows, err := s.db.QueryContext(ctx, `
+					SELECT a.id, coalesce(a.story_id, a.id), a.title, a.summary
+					FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid
+					WHERE articles_fts MATCH ? AND a.published_at BETWEEN ? AND ?
+					ORDER BY rank LIMIT 20`,
+					"{title_f summary_f}: ("+strings.Join(quoted, " OR ")+")",
+					pub.Add(-DefaultStoryWindow).UnixMilli(), pub.Add(DefaultStoryWindow).UnixMilli())
+				if err != nil {
+					b.Fatal(err)
+				}
+				for rows.Next() {
+				}
+				rows.Close()
+				ds = append(ds, time.Since(start))
+			}
+			percentiles(b, ds)
+		})
+	}
 }
