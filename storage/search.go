@@ -23,7 +23,7 @@ func indexArticle(ctx context.Context, tx execer, articleID int64, it Item) erro
 		Fold(it.Title), Fold(it.Summary), Fold(it.Body)); err != nil {
 		return fmt.Errorf("storage: index article %d: %w", articleID, err)
 	}
-	return countStoryWords(ctx, tx, it)
+	return nil
 }
 
 // execer runs a writing statement: a transaction, or its prepared

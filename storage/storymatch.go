@@ -788,27 +788,43 @@ func queryRow(ctx context.Context, q rowsQuerier, query string, args []any, dest
 	return rows.Close()
 }
 
-// countStoryWords adds an article's words to the document frequencies the
-// matcher weighs words by, in the transaction that indexes it.
-func countStoryWords(ctx context.Context, tx execer, it Item) error {
-	seen := map[string]bool{}
+// countStoryWords adds articles' words to the document frequencies the
+// matcher weighs words by, in the transaction that indexes them: one
+// upsert per distinct word of the batch (a poll's articles share most of
+// theirs), a word counted once an article.
+func countStoryWords(ctx context.Context, tx execer, items []Item) error {
+	if len(items) == 0 {
+		return nil
+	}
+	counts := map[string]int{"": len(items)}
 	var words []string
-	for _, text := range []string{it.Title, it.Summary} {
-		for _, w := range Words(Fold(text)) {
-			if !seen[w] && utf8.RuneCountInString(w) <= maxWordRunes {
+	words = append(words, "")
+	for _, it := range items {
+		seen := map[string]bool{}
+		for _, text := range []string{it.Title, it.Summary} {
+			for _, w := range Words(Fold(text)) {
+				if seen[w] || utf8.RuneCountInString(w) > maxWordRunes {
+					continue
+				}
 				seen[w] = true
-				words = append(words, w)
+				if counts[w] == 0 {
+					words = append(words, w)
+				}
+				counts[w]++
 			}
 		}
 	}
-	args := make([]any, 0, len(words)+1)
-	args = append(args, "")
-	for _, w := range words {
-		args = append(args, w)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO story_terms(term, df) VALUES (?, 1)`+strings.Repeat(", (?, 1)", len(words))+`
-		ON CONFLICT(term) DO UPDATE SET df = df + 1`, args...); err != nil {
-		return fmt.Errorf("storage: count story words: %w", err)
+	for len(words) > 0 {
+		chunk := words[:min(len(words), 400)]
+		words = words[len(chunk):]
+		args := make([]any, 0, 2*len(chunk))
+		for _, w := range chunk {
+			args = append(args, w, counts[w])
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO story_terms(term, df) VALUES (?, ?)`+strings.Repeat(", (?, ?)", len(chunk)-1)+`
+			ON CONFLICT(term) DO UPDATE SET df = df + excluded.df`, args...); err != nil {
+			return fmt.Errorf("storage: count story words: %w", err)
+		}
 	}
 	return nil
 }
