@@ -32,9 +32,9 @@ import (
 //     the window (found on articles_published): the new article's rarest
 //     words, each word's postings within the window only, so the cost per
 //     article follows the window, not the store.
-//   - The article joins the story whose articles it is most similar to
-//     (cosine of the weighted features, the best of the story's articles
-//     and of the story as a whole) when that is at least the threshold.
+//   - The article joins the story of the candidate it is most similar to
+//     (cosine of the weighted features; each of a story's articles in the
+//     window is a candidate) when that is at least the threshold.
 
 // StoryDoc is what the matcher knows of an article: what its feed gave,
 // and its page's text when full_text read it.
@@ -82,7 +82,8 @@ type StoryMatch struct {
 // Bounds of the work one new article costs.
 const (
 	// maxStoryCandidates bounds how many articles of the window one new
-	// article is compared with: those sharing the most of its rare words.
+	// article is compared with: those sharing the most of its telling
+	// words (20 measured .003 B-cubed F1 better, at twice the reading).
 	maxStoryCandidates = 10
 	// storyQueryWords is how many of the article's words the candidates
 	// are searched by: its most telling ones.

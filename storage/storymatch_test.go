@@ -89,6 +89,16 @@ func (st *storyStore) match(self int64, doc StoryDoc) StoryMatch {
 	return m
 }
 
+// closest is the best score at any threshold: how near a near miss came.
+func (st *storyStore) closest(self int64, doc StoryDoc) float64 {
+	st.t.Helper()
+	m, err := matchStory(context.Background(), st.s.db, self, doc, StoryOptions{Threshold: 1e-9})
+	if err != nil {
+		st.t.Fatalf("matchStory: %v", err)
+	}
+	return m.Score
+}
+
 // join records that id is in story, as the save path does.
 func (st *storyStore) join(id, story int64) {
 	st.t.Helper()
@@ -118,12 +128,14 @@ func TestMatchStory(t *testing.T) {
 	if m := st.match(disaster, disasterDoc); m.StoryID != 0 {
 		t.Errorf("two Lào Cai conferences on different subjects were merged (score %.2f)", m.Score)
 	}
+	t.Logf("two Lào Cai conferences: %.3f (threshold %.2f)", st.closest(disaster, disasterDoc), DefaultStoryThreshold)
 
 	// The same story from another outlet, with its own title and lead.
 	again, againDoc := st.article("nhandan.vn", "keu-goi",
 		"Lào Cai kêu gọi đầu tư 35 dự án vào khu kinh tế cửa khẩu",
 		"Tại hội nghị xúc tiến đầu tư tổ chức sáng 12/11, tỉnh Lào Cai giới thiệu với các nhà đầu tư 35 dự án trong Khu kinh tế cửa khẩu, tổng vốn hơn 20.000 tỷ đồng.", at(6))
 	m := st.match(again, againDoc)
+	t.Logf("the same story from another outlet: %.3f", m.Score)
 	if m.StoryID != invest || m.ArticleID != invest {
 		t.Fatalf("the same story from another outlet: got story %d via %d (score %.2f), want %d", m.StoryID, m.ArticleID, m.Score, invest)
 	}
@@ -151,6 +163,7 @@ func TestMatchStory(t *testing.T) {
 	if m := st.match(gold, goldDoc); m.StoryID != 0 {
 		t.Errorf("a gold price story and a fuel price story were merged (score %.2f)", m.Score)
 	}
+	t.Logf("gold and fuel prices: %.3f", st.closest(gold, goldDoc))
 
 	// A follow-up more than three days after the story's last article,
 	// outside the window: a new story, though about the same projects.
