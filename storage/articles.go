@@ -419,15 +419,17 @@ type indexEntry struct {
 	it Item
 }
 
-// indexArticles adds new articles to the search index, in the transaction
-// that stores them.
+// indexArticles adds new articles to the search index, and their words to
+// the story matcher's counts, in the transaction that stores them.
 func indexArticles(ctx context.Context, tx *txStmts, entries []indexEntry) error {
+	items := make([]Item, 0, len(entries))
 	for _, e := range entries {
 		if err := indexArticle(ctx, tx, e.id, e.it); err != nil {
 			return err
 		}
+		items = append(items, e.it)
 	}
-	return nil
+	return countStoryWords(ctx, tx, items)
 }
 
 // enqueueSection queues the article, of the story story, for every active

@@ -5,14 +5,36 @@ import (
 	"database/sql"
 	"fmt"
 	"math"
+	"sort"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Story matching decides whether a new article reports the same news as an
 // article stored within the story window, from any feed. This file holds
 // the matcher (features, candidates, similarity); stories.go applies its
 // decision (the article's story, alerts and edits).
+//
+// The method, measured on ../shared/eval/vi-stories-dev.jsonl (see
+// storymatch_eval_test.go and BENCHMARKS.md, "Stories"):
+//   - An article is a weighted bag of features of its title, its lead and,
+//     when both sides have one, the start of its page's text: folded
+//     syllables, folded syllable pairs (Vietnamese words are mostly two
+//     syllables: "hội nghị", "Lào Cai"), accented syllables (bão is not
+//     báo), capitalised names (places, people, organisations) and numbers.
+//   - Each feature weighs by its IDF over every article stored
+//     (story_terms, migration 0019: FTS5 keeps no document counts, and
+//     counting a common word's documents in it reads its whole posting
+//     list, milliseconds at a million articles).
+//   - Candidates come from the search index, restricted to the rowids of
+//     the window (found on articles_published): the new article's rarest
+//     words, each word's postings within the window only, so the cost per
+//     article follows the window, not the store.
+//   - The article joins the story of the candidate it is most similar to
+//     (cosine of the weighted features; each of a story's articles in the
+//     window is a candidate) when that is at least the threshold.
 
 // StoryDoc is what the matcher knows of an article: what its feed gave,
 // and its page's text when full_text read it.
@@ -33,10 +55,11 @@ type StoryOptions struct {
 	Threshold float64
 }
 
-// Defaults of StoryOptions.
+// Defaults of StoryOptions. The threshold was tuned on the story
+// clustering set by two-fold cross-validation (BENCHMARKS.md, "Stories").
 const (
 	DefaultStoryWindow    = 72 * time.Hour
-	DefaultStoryThreshold = 0.3
+	DefaultStoryThreshold = 0.21
 )
 
 func (o StoryOptions) withDefaults() StoryOptions {
@@ -56,64 +79,382 @@ type StoryMatch struct {
 	Score     float64 // their similarity
 }
 
-// maxStoryCandidates bounds how many articles of the window one new
-// article is compared with: the best ranked by the search index.
-const maxStoryCandidates = 20
+// Bounds of the work one new article costs.
+const (
+	// maxStoryCandidates bounds how many articles of the window one new
+	// article is compared with: those sharing the most of its telling
+	// words (20 measured .003 B-cubed F1 better, at twice the reading).
+	maxStoryCandidates = 10
+	// storyQueryWords is how many of the article's words the candidates
+	// are searched by: its most telling ones.
+	storyQueryWords = 8
+	// storyPostings bounds the postings read for one query word in the
+	// window: a word in more articles than that tells little anyway.
+	storyPostings = 150
+	// storyQueryMaxDF: a word in more than this share of all articles is
+	// not searched by (it would bring half the window).
+	storyQueryMaxDF = 0.05
+	// storyBodyWords is how much of a page's text counts: its start, where
+	// the news is; the rest is background every outlet writes differently.
+	storyBodyWords = 120
+)
 
-// storyFeatures is an article as the matcher compares it: weighted folded
-// terms.
-type storyFeatures struct {
-	terms map[string]float64
+// storyModel is the matcher's weights: one value, so that the evaluation
+// can compare methods (storymatch_eval_test.go) with the code that runs.
+type storyModel struct {
+	title, lead, body float64 // weight of a feature's occurrence in each part
+	pairs             float64 // weight of syllable pairs relative to syllables (0: none)
+	accents           float64 // weight of accented syllables (0: none)
+	names             float64 // extra weight of a capitalised name (0: none)
+	numbers           float64 // extra weight of a number (0: none)
+	idf               bool    // weigh features by IDF; false: every feature alike
+	idfPow            float64 // weigh by IDF to this power (0: 1), sharper for rare features
+	story             bool    // also compare with each story as a whole
+	// legacy reproduces the first matcher (title twice, lead once,
+	// syllables and pairs, no IDF): the baseline of the evaluation.
+	legacy bool
 }
 
-// storyFeaturesOf computes a document's features once.
-func storyFeaturesOf(d StoryDoc) storyFeatures {
+// defaultStoryModel is what matchStory uses.
+var defaultStoryModel = storyModel{
+	title: 2, lead: 1, body: 0.5,
+	pairs: 1, accents: 0.5, names: 1, numbers: 1,
+	idf: true, idfPow: 2,
+}
+
+// Feature keys: a folded syllable as it is; the others marked by a prefix
+// that no folded word has.
+const (
+	pairMark   = "_" // "_lao cai"
+	accentMark = "~" // "~bão"
+	nameMark   = "=" // "=lao cai"
+	numberMark = "#" // "#1.400"
+)
+
+// storyFeatures is an article as the matcher compares it.
+type storyFeatures struct {
+	terms map[string]float64 // feature → weighted occurrences
+	words []string           // its distinct folded syllables, in order of first use
+	body  bool               // the page's text is in terms
+	plain map[string]float64 // with body: the terms without it
+}
+
+// storyFeaturesOf computes a document's features once. withBody adds the
+// start of its page's text.
+func (m storyModel) featuresOf(d StoryDoc, withBody bool, forms wordForms) storyFeatures {
 	f := storyFeatures{terms: map[string]float64{}}
-	add := func(text string, weight float64) {
-		words := Words(Fold(text))
-		for i, w := range words {
-			f.terms[w] += weight
-			if i > 0 {
-				f.terms[words[i-1]+"_"+w] += weight
+	seen := map[string]bool{}
+	if m.legacy {
+		add := func(text string, weight float64) {
+			words := Words(Fold(text))
+			for i, w := range words {
+				f.terms[w] += weight
+				if i > 0 {
+					f.terms[pairMark+words[i-1]+" "+w] += weight
+				}
+				if !seen[w] {
+					seen[w] = true
+					f.words = append(f.words, w)
+				}
+			}
+		}
+		add(d.Title, 2)
+		add(d.Summary, 1)
+		return f
+	}
+	add := func(text string, weight float64, limit int) {
+		toks := storyTokens(text, limit, forms)
+		for i, t := range toks {
+			f.terms[t.folded] += weight
+			if !seen[t.folded] {
+				seen[t.folded] = true
+				f.words = append(f.words, t.folded)
+			}
+			if m.accents > 0 && t.exact != t.folded {
+				f.terms[accentMark+t.exact] += weight * m.accents
+			}
+			if m.pairs > 0 && i > 0 && !t.start {
+				f.terms[pairMark+toks[i-1].folded+" "+t.folded] += weight * m.pairs
+			}
+			if m.numbers > 0 && t.number != "" {
+				f.terms[numberMark+t.number] += weight * m.numbers
+			}
+		}
+		if m.names > 0 {
+			for _, n := range storyNames(toks) {
+				f.terms[nameMark+n] += weight * m.names
 			}
 		}
 	}
-	add(d.Title, 2)
-	add(d.Summary, 1)
+	add(d.Title, m.title, 0)
+	add(d.Summary, m.lead, 0)
+	if withBody && d.Body != "" && m.body > 0 {
+		f.plain = make(map[string]float64, len(f.terms))
+		for t, x := range f.terms {
+			f.plain[t] = x
+		}
+		add(d.Body, m.body, storyBodyWords)
+		f.body = true
+	}
 	return f
 }
 
-// queryTerms are the words the candidate query searches for.
-func (f storyFeatures) queryTerms() []string {
-	var out []string
-	for t := range f.terms {
-		if !strings.Contains(t, "_") {
+// storyToken is one syllable of a text.
+type storyToken struct {
+	folded, exact string
+	upper         bool   // written with a capital: part of a name unless it starts a sentence
+	start         bool   // first of its sentence or clause: no pair with the one before
+	number        string // the whole number it is part of ("1.400", "7,5"), for its first syllable
+}
+
+// wordForms remembers the exact and folded forms of the words one match
+// has met: the new article and its candidates share most of their words,
+// and normalising Unicode is the dearest part of computing features.
+type wordForms map[string][2]string
+
+func (f wordForms) of(word string) (exact, folded string) {
+	if v, ok := f[word]; ok {
+		return v[0], v[1]
+	}
+	ascii := true
+	for i := 0; i < len(word); i++ {
+		if word[i] >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
+	switch {
+	case ascii:
+		exact = strings.ToLower(word)
+		folded = exact
+	default:
+		var ok bool
+		if exact, folded, ok = foldComposed(word); !ok {
+			exact = exactText(word)
+			folded = Fold(exact)
+		}
+	}
+	if f != nil && len(f) < 1<<14 { // bounded: one match meets a few thousand words at most
+		f[word] = [2]string{exact, folded}
+	}
+	return exact, folded
+}
+
+// composedFold maps each precomposed Latin letter (À…ỹ) to its lower-case
+// exact and folded forms, as exactText and Fold give them: a word of such
+// letters folds without the Unicode normalisation Fold runs.
+var composedFold = func() map[rune][2]rune {
+	out := map[rune][2]rune{}
+	for _, block := range [][2]rune{{0xC0, 0x24F}, {0x1E00, 0x1EFF}} {
+		for r := block[0]; r <= block[1]; r++ {
+			if !unicode.IsLetter(r) {
+				continue
+			}
+			e, f := []rune(exactText(string(r))), []rune(Fold(string(r)))
+			if len(e) == 1 && len(f) == 1 {
+				out[r] = [2]rune{e[0], f[0]}
+			}
+		}
+	}
+	return out
+}()
+
+// foldComposed is exactText and Fold of word by the table; false when a
+// rune is not in it (a combining mark, another script): use those then.
+func foldComposed(word string) (exact, folded string, ok bool) {
+	var e, f strings.Builder
+	e.Grow(len(word))
+	f.Grow(len(word))
+	for _, r := range word {
+		if r < utf8.RuneSelf {
+			r = unicode.ToLower(r)
+			e.WriteRune(r)
+			f.WriteRune(r)
+			continue
+		}
+		m, found := composedFold[r]
+		if !found {
+			return "", "", false
+		}
+		e.WriteRune(m[0])
+		f.WriteRune(m[1])
+	}
+	return e.String(), f.String(), true
+}
+
+// storyTokens splits text into syllables, keeping where sentences start and
+// which words are capitalised; limit > 0 keeps only the first limit.
+func storyTokens(text string, limit int, forms wordForms) []storyToken {
+	var out []storyToken
+	start := true
+	i := 0
+	for i < len(text) && (limit <= 0 || len(out) < limit) {
+		r, size := utf8.DecodeRuneInString(text[i:])
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+			switch r {
+			case '.', '!', '?', ':', ';', '\n', '"', '“', '”', '(', ')', '-', '–', '—', ',':
+				start = true
+			}
+			i += size
+			continue
+		}
+		j := i
+		digits := true
+		for j < len(text) {
+			r, size := utf8.DecodeRuneInString(text[j:])
+			if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+				// A number keeps its separators: 1.400, 7,5, 5/7.
+				if digits && (r == '.' || r == ',' || r == '/') && j+1 < len(text) && text[j+1] >= '0' && text[j+1] <= '9' {
+					j += size
+					continue
+				}
+				break
+			}
+			if !unicode.IsDigit(r) {
+				digits = false
+			}
+			j += size
+		}
+		word := text[i:j]
+		t := storyToken{start: start}
+		first, _ := utf8.DecodeRuneInString(word)
+		t.upper = unicode.IsUpper(first)
+		if digits {
+			if len(word) >= 2 && strings.ContainsAny(word, ".,") || len(word) >= 3 && !strings.Contains(word, "/") {
+				t.number = word
+			}
+			// As the index sees it: each digit group is a word.
+			for k, part := range Words(word) {
+				tok := storyToken{folded: part, exact: part, start: start && k == 0}
+				if k == 0 {
+					tok.number = t.number
+				}
+				out = append(out, tok)
+			}
+		} else {
+			t.exact, t.folded = forms.of(word)
 			out = append(out, t)
 		}
+		start = false
+		i = j
+	}
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
 	}
 	return out
 }
 
-// storySimilarity is the cosine of the two term vectors, each term
-// weighted by idf(term).
-func storySimilarity(a, b storyFeatures, idf func(string) float64) float64 {
-	var dot, na, nb float64
-	for t, wa := range a.terms {
-		w := idf(t)
-		x := wa * w
-		na += x * x
-		if wb, ok := b.terms[t]; ok {
-			dot += x * wb * w
+// storyNames are the capitalised runs of two or more syllables (Lào Cai,
+// Nguyễn Văn Bình, Bộ Y tế's "Bộ Y"), folded. A capital that starts a
+// sentence begins a name only when the next syllable is capitalised too.
+func storyNames(toks []storyToken) []string {
+	var out []string
+	for i := 0; i < len(toks); {
+		if !toks[i].upper {
+			i++
+			continue
 		}
+		j := i + 1
+		for j < len(toks) && toks[j].upper && !toks[j].start {
+			j++
+		}
+		if j-i >= 2 {
+			parts := make([]string, 0, j-i)
+			for _, t := range toks[i:j] {
+				parts = append(parts, t.folded)
+			}
+			out = append(out, strings.Join(parts, " "))
+		}
+		i = j
 	}
-	for t, wb := range b.terms {
-		y := wb * idf(t)
-		nb += y * y
+	return out
+}
+
+// storyIDF is the inverse document frequency of the words the matcher met,
+// from story_terms.
+type storyIDF struct {
+	n    float64            // articles counted
+	df   map[string]float64 // folded syllable → articles using it
+	memo map[string]float64 // feature → its IDF, computed once a match
+}
+
+// word is a syllable's IDF: at least 1, so that a word every article uses
+// still counts a little, and smoothed, so that an unseen word is the rarest.
+func (x storyIDF) word(w string) float64 {
+	return math.Log((x.n+1)/(x.df[w]+1)) + 1
+}
+
+// of is a feature's IDF: a pair or a name is as telling as its rarest
+// syllable; a number as its rarest digit group.
+func (x storyIDF) of(feature string) float64 {
+	if v, ok := x.memo[feature]; ok {
+		return v
 	}
-	if na == 0 || nb == 0 {
+	v := x.compute(feature)
+	if x.memo != nil {
+		x.memo[feature] = v
+	}
+	return v
+}
+
+func (x storyIDF) compute(feature string) float64 {
+	switch {
+	case strings.HasPrefix(feature, pairMark), strings.HasPrefix(feature, nameMark):
+		best := 0.0
+		for _, w := range strings.Fields(feature[1:]) {
+			best = max(best, x.word(w))
+		}
+		return best
+	case strings.HasPrefix(feature, accentMark):
+		_, folded := wordForms(nil).of(feature[len(accentMark):])
+		return x.word(folded)
+	case strings.HasPrefix(feature, numberMark):
+		best := 0.0
+		for _, w := range Words(feature[1:]) {
+			best = max(best, x.word(w))
+		}
+		return best
+	}
+	return x.word(feature)
+}
+
+// storyVector is features weighed by IDF, with its norm.
+type storyVector struct {
+	w    map[string]float64
+	norm float64
+}
+
+func (m storyModel) vector(f storyFeatures, idf storyIDF) storyVector {
+	v := storyVector{w: make(map[string]float64, len(f.terms))}
+	for t, tf := range f.terms {
+		x := tf
+		if m.idf {
+			w := idf.of(t)
+			if m.idfPow > 0 && m.idfPow != 1 {
+				w = math.Pow(w, m.idfPow)
+			}
+			x *= w
+		}
+		v.w[t] = x
+		v.norm += x * x
+	}
+	v.norm = math.Sqrt(v.norm)
+	return v
+}
+
+// cosine of two vectors; 0 when either is empty.
+func cosine(a, b storyVector) float64 {
+	if a.norm == 0 || b.norm == 0 {
 		return 0
 	}
-	return dot / math.Sqrt(na*nb)
+	if len(a.w) > len(b.w) {
+		a, b = b, a
+	}
+	var dot float64
+	for t, x := range a.w {
+		dot += x * b.w[t]
+	}
+	return dot / (a.norm * b.norm)
 }
 
 // rowsQuerier runs a reading query: a *sql.DB, a *sql.Tx.
@@ -121,49 +462,370 @@ type rowsQuerier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
+// storyCandidate is an article of the window the new one is compared with.
+type storyCandidate struct {
+	id, story int64
+	features  storyFeatures
+}
+
+// storyCandidates are the new article's features and the articles of the
+// window it is compared with, with the IDF of all their words.
+type storyCandidates struct {
+	doc, docBody storyFeatures // without and with its page's text
+	list         []storyCandidate
+	idf          storyIDF
+}
+
 // matchStory finds the story doc belongs to among the articles published
 // within the window around it, excluding the article self (0 for none).
+// It only reads: call it in the transaction that stores the article, or
+// outside any. A StoryMatch with StoryID 0 means a new story.
 func matchStory(ctx context.Context, q rowsQuerier, self int64, doc StoryDoc, opt StoryOptions) (StoryMatch, error) {
 	opt = opt.withDefaults()
-	f := storyFeaturesOf(doc)
-	terms := f.queryTerms()
-	if len(terms) == 0 {
-		return StoryMatch{}, nil
+	c, err := defaultStoryModel.candidates(ctx, q, self, doc, opt.Window)
+	if err != nil {
+		return StoryMatch{}, err
 	}
-	quoted := make([]string, len(terms))
-	for i, t := range terms {
-		quoted[i] = `"` + t + `"`
+	return defaultStoryModel.decide(defaultStoryModel.score(c), opt.Threshold, nil), nil
+}
+
+// candidates finds the articles of the window that share the most of the
+// new article's telling words, and reads them.
+func (m storyModel) candidates(ctx context.Context, q rowsQuerier, self int64, doc StoryDoc, window time.Duration) (storyCandidates, error) {
+	var c storyCandidates
+	forms := wordForms{}
+	c.doc = m.featuresOf(doc, false, forms)
+	if doc.Body != "" {
+		c.docBody = m.featuresOf(doc, true, forms)
 	}
-	expr := "{title_f summary_f}: (" + strings.Join(quoted, " OR ") + ")"
+	if len(c.doc.words) == 0 {
+		return c, nil
+	}
 	pub := doc.Published
 	if pub.IsZero() {
 		pub = time.Now()
 	}
-	rows, err := q.QueryContext(ctx, `
-		SELECT a.id, coalesce(a.story_id, a.id), a.title, a.summary
-		FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid
-		WHERE articles_fts MATCH ? AND a.published_at BETWEEN ? AND ? AND a.id != ?
-		ORDER BY rank LIMIT ?`,
-		expr, pub.Add(-opt.Window).UnixMilli(), pub.Add(opt.Window).UnixMilli(), self, maxStoryCandidates)
+	from, to := pub.Add(-window).UnixMilli(), pub.Add(window).UnixMilli()
+
+	// The window's rowids: the search index reads each word's postings
+	// between them only.
+	var lo, hi sql.NullInt64
+	if err := queryRow(ctx, q, `SELECT min(id), max(id) FROM articles WHERE published_at BETWEEN ? AND ?`, []any{from, to}, &lo, &hi); err != nil {
+		return c, fmt.Errorf("storage: story window: %w", err)
+	}
+	if !lo.Valid {
+		return c, nil
+	}
+	var err error
+	if c.idf, err = loadStoryIDF(ctx, q, c.doc.words); err != nil {
+		return c, err
+	}
+
+	// Search by the most telling words: heaviest by weight and IDF, not
+	// in more than storyQueryMaxDF of the articles.
+	type qword struct {
+		w     string
+		score float64
+	}
+	var qs []qword
+	for _, w := range c.doc.words {
+		if c.idf.n >= 100 && c.idf.df[w] > storyQueryMaxDF*c.idf.n {
+			continue
+		}
+		idf := 1.0
+		if m.idf || m.legacy {
+			idf = c.idf.word(w)
+		}
+		qs = append(qs, qword{w, c.doc.terms[w] * idf})
+	}
+	sort.SliceStable(qs, func(i, j int) bool { return qs[i].score > qs[j].score })
+	qs = qs[:min(len(qs), storyQueryWords)]
+	if len(qs) == 0 {
+		return c, nil
+	}
+	var parts []string
+	args := []any{}
+	for i, w := range qs {
+		parts = append(parts, fmt.Sprintf(`SELECT * FROM (SELECT rowid, %d FROM articles_fts
+			WHERE articles_fts MATCH ? AND rowid BETWEEN ? AND ? ORDER BY rowid DESC LIMIT %d)`, i, storyPostings))
+		args = append(args, `{title_f summary_f} : "`+w.w+`"`, lo.Int64, hi.Int64)
+	}
+	rows, err := q.QueryContext(ctx, strings.Join(parts, " UNION ALL "), args...)
 	if err != nil {
-		return StoryMatch{}, fmt.Errorf("storage: story candidates: %w", err)
+		return c, fmt.Errorf("storage: story candidates: %w", err)
+	}
+	shared := map[int64]float64{}
+	for rows.Next() {
+		var id int64
+		var i int
+		if err := rows.Scan(&id, &i); err != nil {
+			rows.Close()
+			return c, fmt.Errorf("storage: scan story candidate: %w", err)
+		}
+		if id != self {
+			shared[id] += qs[i].score
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return c, fmt.Errorf("storage: story candidates: %w", err)
+	}
+	ids := make([]int64, 0, len(shared))
+	for id := range shared {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool {
+		if shared[ids[i]] != shared[ids[j]] {
+			return shared[ids[i]] > shared[ids[j]]
+		}
+		return ids[i] > ids[j]
+	})
+	ids = ids[:min(len(ids), maxStoryCandidates)]
+	if len(ids) == 0 {
+		return c, nil
+	}
+	if c.list, err = m.readCandidates(ctx, q, ids, from, to, doc.Body != "", forms); err != nil {
+		return c, err
+	}
+	// The candidates' other words weigh in their norms.
+	var more []string
+	for _, k := range c.list {
+		for _, w := range k.features.words {
+			if _, ok := c.idf.df[w]; !ok {
+				c.idf.df[w] = 0
+				more = append(more, w)
+			}
+		}
+	}
+	if err := c.idf.load(ctx, q, more); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+// readCandidates reads the articles ids that are in the window, with
+// their stories; their page's text when withBody.
+func (m storyModel) readCandidates(ctx context.Context, q rowsQuerier, ids []int64, from, to int64, withBody bool, forms wordForms) ([]storyCandidate, error) {
+	args := make([]any, 0, len(ids)+2)
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	args = append(args, from, to)
+	body := `''`
+	if withBody {
+		body = `coalesce((SELECT body FROM articles_fts WHERE rowid = a.id), '')`
+	}
+	rows, err := q.QueryContext(ctx, `SELECT a.id, coalesce(a.story_id, a.id), a.title, a.summary, `+body+`
+		FROM articles a WHERE a.id IN (?`+strings.Repeat(", ?", len(ids)-1)+`) AND a.published_at BETWEEN ? AND ?`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("storage: read story candidates: %w", err)
 	}
 	defer rows.Close()
-	idf := func(string) float64 { return 1 }
-	var best StoryMatch
+	var out []storyCandidate
 	for rows.Next() {
-		var id, story int64
-		var title, summary string
-		if err := rows.Scan(&id, &story, &title, &summary); err != nil {
-			return StoryMatch{}, fmt.Errorf("storage: scan story candidate: %w", err)
+		var k storyCandidate
+		var d StoryDoc
+		if err := rows.Scan(&k.id, &k.story, &d.Title, &d.Summary, &d.Body); err != nil {
+			return nil, fmt.Errorf("storage: scan story candidate: %w", err)
 		}
-		score := storySimilarity(f, storyFeaturesOf(StoryDoc{Title: title, Summary: summary}), idf)
-		if score >= opt.Threshold && score > best.Score {
-			best = StoryMatch{StoryID: story, ArticleID: id, Score: score}
-		}
+		k.features = m.featuresOf(d, withBody && d.Body != "", forms)
+		out = append(out, k)
 	}
 	if err := rows.Err(); err != nil {
-		return StoryMatch{}, fmt.Errorf("storage: story candidates: %w", err)
+		return nil, fmt.Errorf("storage: read story candidates: %w", err)
 	}
-	return best, nil
+	return out, nil
+}
+
+// loadStoryIDF reads the number of articles counted and the document
+// frequencies of words.
+func loadStoryIDF(ctx context.Context, q rowsQuerier, words []string) (storyIDF, error) {
+	x := storyIDF{df: make(map[string]float64, len(words)*4), memo: map[string]float64{}}
+	for _, w := range words {
+		x.df[w] = 0
+	}
+	return x, x.load(ctx, q, append([]string{""}, words...))
+}
+
+// load reads the document frequencies of words ("" is the number of
+// articles) into x.
+func (x *storyIDF) load(ctx context.Context, q rowsQuerier, words []string) error {
+	for len(words) > 0 {
+		chunk := words[:min(len(words), 500)] // SQLite's limit on parameters is far above
+		words = words[len(chunk):]
+		args := make([]any, len(chunk))
+		for i, w := range chunk {
+			args[i] = w
+		}
+		rows, err := q.QueryContext(ctx, `SELECT term, df FROM story_terms WHERE term IN (?`+strings.Repeat(", ?", len(chunk)-1)+`)`, args...)
+		if err != nil {
+			return fmt.Errorf("storage: story word counts: %w", err)
+		}
+		for rows.Next() {
+			var term string
+			var df float64
+			if err := rows.Scan(&term, &df); err != nil {
+				rows.Close()
+				return fmt.Errorf("storage: scan story word count: %w", err)
+			}
+			if term == "" {
+				x.n = df
+			} else {
+				x.df[term] = df
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("storage: story word counts: %w", err)
+		}
+	}
+	return nil
+}
+
+// scored is the candidates compared with the new article: what decide
+// needs, computed once (the evaluation decides again at many thresholds).
+type scored struct {
+	doc   storyVector // the new article without its page's text
+	cands []scoredCandidate
+}
+
+type scoredCandidate struct {
+	id, story int64
+	score     float64     // similarity with the new article
+	vec       storyVector // without its page's text, for the story as a whole
+}
+
+// score compares the new article with each candidate.
+func (m storyModel) score(c storyCandidates) scored {
+	out := scored{doc: m.vector(c.doc, c.idf)}
+	var docBody storyVector
+	if c.docBody.terms != nil {
+		docBody = m.vector(c.docBody, c.idf)
+	}
+	for _, k := range c.list {
+		sc := scoredCandidate{id: k.id, story: k.story}
+		if k.features.body && docBody.w != nil {
+			sc.score = cosine(docBody, m.vector(k.features, c.idf))
+			sc.vec = m.vector(storyFeatures{terms: k.features.plain}, c.idf)
+		} else {
+			sc.vec = m.vector(k.features, c.idf)
+			sc.score = cosine(out.doc, sc.vec)
+		}
+		out.cands = append(out.cands, sc)
+	}
+	return out
+}
+
+// decide picks the story the new article joins: the story most similar to
+// it, at least threshold similar, or none. A story's similarity is the
+// best of its articles' and, with several, of the story as a whole (its
+// articles' features added up: what outlets said of it between them).
+// storyOf, when not nil, says which story a candidate is in (the
+// evaluation's replay); otherwise the stored story is used.
+func (m storyModel) decide(c scored, threshold float64, storyOf func(int64) int64) StoryMatch {
+	type storyScore struct {
+		best    float64
+		article int64
+		members []int
+	}
+	stories := map[int64]*storyScore{}
+	var order []int64
+	for i, k := range c.cands {
+		story := k.story
+		if storyOf != nil {
+			story = storyOf(k.id)
+		}
+		s := stories[story]
+		if s == nil {
+			s = &storyScore{}
+			stories[story] = s
+			order = append(order, story)
+		}
+		if k.score > s.best || s.article == 0 {
+			s.best, s.article = k.score, k.id
+		}
+		s.members = append(s.members, i)
+	}
+	var best StoryMatch
+	for _, story := range order {
+		s := stories[story]
+		score := s.best
+		if m.story && len(s.members) > 1 {
+			sum := storyVector{w: map[string]float64{}}
+			for _, i := range s.members {
+				for t, x := range c.cands[i].vec.w {
+					sum.w[t] += x
+				}
+			}
+			for _, x := range sum.w {
+				sum.norm += x * x
+			}
+			sum.norm = math.Sqrt(sum.norm)
+			score = max(score, cosine(c.doc, sum))
+		}
+		if score >= threshold && score > best.Score {
+			best = StoryMatch{StoryID: story, ArticleID: s.article, Score: score}
+		}
+	}
+	return best
+}
+
+// queryRow runs a one-row query through a rowsQuerier.
+func queryRow(ctx context.Context, q rowsQuerier, query string, args []any, dest ...any) error {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return sql.ErrNoRows
+	}
+	if err := rows.Scan(dest...); err != nil {
+		return err
+	}
+	return rows.Close()
+}
+
+// countStoryWords adds articles' words to the document frequencies the
+// matcher weighs words by, in the transaction that indexes them: one
+// upsert per distinct word of the batch (a poll's articles share most of
+// theirs), a word counted once an article.
+func countStoryWords(ctx context.Context, tx execer, items []Item) error {
+	if len(items) == 0 {
+		return nil
+	}
+	counts := map[string]int{"": len(items)}
+	var words []string
+	words = append(words, "")
+	for _, it := range items {
+		seen := map[string]bool{}
+		for _, text := range []string{it.Title, it.Summary} {
+			for _, w := range Words(Fold(text)) {
+				if seen[w] || utf8.RuneCountInString(w) > maxWordRunes {
+					continue
+				}
+				seen[w] = true
+				if counts[w] == 0 {
+					words = append(words, w)
+				}
+				counts[w]++
+			}
+		}
+	}
+	for len(words) > 0 {
+		chunk := words[:min(len(words), 400)]
+		words = words[len(chunk):]
+		args := make([]any, 0, 2*len(chunk))
+		for _, w := range chunk {
+			args = append(args, w, counts[w])
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO story_terms(term, df) VALUES (?, ?)`+strings.Repeat(", (?, ?)", len(chunk)-1)+`
+			ON CONFLICT(term) DO UPDATE SET df = df + excluded.df`, args...); err != nil {
+			return fmt.Errorf("storage: count story words: %w", err)
+		}
+	}
+	return nil
 }
