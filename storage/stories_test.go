@@ -330,3 +330,42 @@ func TestStoriesOffKeepsOneAlertPerArticle(t *testing.T) {
 		t.Fatalf("%+v, want a second alert for each thoi-su chat and no edit", res)
 	}
 }
+
+// TestOnlyAlertedArticlesAreMatched: an article stored without an alert
+// (here, older than MaxAge) is not matched and stays its own story, so a
+// bulk save does not pay the matcher per item; a later alerted article of
+// the same story still finds the first outlet's article.
+func TestOnlyAlertedArticlesAreMatched(t *testing.T) {
+	f := newStoryFixture(t)
+	ctx := context.Background()
+	f.save(t, f.laocai, storyA, 0)
+	old := storyB
+	old.Published = f.now.Add(-time.Hour)
+	if _, err := f.s.SaveItems(ctx, f.vov.ID, []Item{old}, SaveOptions{Now: f.now.Add(5 * time.Minute), MaxAge: time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	var storyID *int64
+	if err := f.s.db.QueryRowContext(ctx, `SELECT story_id FROM articles WHERE link = ?`, old.Link).Scan(&storyID); err != nil {
+		t.Fatal(err)
+	}
+	if storyID != nil {
+		t.Fatalf("an article stored without an alert was matched to story %d", *storyID)
+	}
+	f.save(t, f.nhandan, storyC, 10*time.Minute)
+	members, err := f.s.Story(ctx, f.articleID(t, storyA.Link))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(members) != 2 {
+		t.Fatalf("story of A has %d articles (%s), want A and C", len(members), sourceNames(members))
+	}
+}
+
+func (f *storyFixture) articleID(t *testing.T, link string) int64 {
+	t.Helper()
+	var id int64
+	if err := f.s.db.QueryRowContext(context.Background(), `SELECT id FROM articles WHERE link = ?`, link).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
