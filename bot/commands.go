@@ -18,10 +18,6 @@ func (b *Bot) start(ctx context.Context, r *request) error {
 
 func (b *Bot) help(ctx context.Context, r *request) error {
 	text := r.t("help")
-	// /nguon goes with the other commands, before the note on time.
-	if i := strings.LastIndex(text, "\n\n"); i >= 0 {
-		text = text[:i] + r.t("help_nguon") + text[i:]
-	}
 	if r.isAdmin {
 		text += r.t("help_admin") + r.t("help_admin_opml")
 	}

@@ -30,11 +30,13 @@ var texts = map[string][2]string{
 		"<b>Các lệnh</b>\n/start — giới thiệu\n/help — danh sách lệnh\n/sections — các chuyên mục, bấm để đăng ký hoặc hủy\n" +
 			"/subscribe <i>chuyên mục</i> — đăng ký (<code>all</code> = tất cả)\n/unsubscribe <i>chuyên mục</i> — hủy đăng ký\n" +
 			"/mysubs — chuyên mục bạn đang nhận\n/latest [<i>chuyên mục</i>] — 5 tin mới nhất\n/search <i>từ khóa</i> [<i>chuyên mục</i>] — tìm bài (gõ không dấu cũng được); /more — trang sau\n" +
+			"/nguon <i>số</i> — mọi báo cùng đưa một tin\n" +
 			"/follow <i>cụm từ</i> — báo bài có cụm từ ở mọi chuyên mục; /unfollow, /follows\n" +
 			"/digest off|hourly|daily <i>HH:MM</i> — nhận bản tin thay vì từng bài\n/quiet <i>HH:MM-HH:MM</i>|off — giờ yên lặng\n/id — mã của bạn và của cuộc trò chuyện\n\nMọi giờ đều là giờ Việt Nam (UTC+7).",
 		"<b>Commands</b>\n/start — introduction\n/help — this list\n/sections — the sections; tap to subscribe or unsubscribe\n" +
 			"/subscribe <i>section</i> — subscribe (<code>all</code> = every section)\n/unsubscribe <i>section</i> — unsubscribe\n" +
 			"/mysubs — your subscriptions\n/latest [<i>section</i>] — the 5 newest articles\n/search <i>words</i> [<i>section</i>] — search articles (accents optional); /more — next page\n" +
+			"/nguon <i>number</i> — every outlet that carried a story\n" +
 			"/follow <i>phrase</i> — alerts for a phrase in any section; /unfollow, /follows\n" +
 			"/digest off|hourly|daily <i>HH:MM</i> — digests instead of single alerts\n/quiet <i>HH:MM-HH:MM</i>|off — quiet hours\n/id — your id and this chat's\n\nAll times are Vietnam time (UTC+7).",
 	},
@@ -248,7 +250,6 @@ var texts = map[string][2]string{
 	"nguon_none": {"Không có bài số %d. Hãy dùng số ghi cạnh một tin trong /latest hoặc /search.",
 		"There is no article number %d. Use the number shown beside an entry of /latest or /search."},
 	"nguon_head": {"<b>Các báo cùng đưa tin</b> (%d)", "<b>Outlets that carried it</b> (%d)"},
-	"help_nguon": {"\n/nguon <i>số</i> — mọi báo cùng đưa một tin", "\n/nguon <i>number</i> — every outlet that carried a story"},
 	// Retention (issue 10): /stats shows the database's size and how long articles are kept.
 	"stats_db":            {"Cơ sở dữ liệu: %s MB (tệp và WAL); giữ bài %s", "Database: %s MB (file and WAL); articles kept %s"},
 	"stats_keep_days":     {"%d ngày", "%d days"},
