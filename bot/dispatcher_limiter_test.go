@@ -2,8 +2,10 @@ package bot
 
 import (
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -90,4 +92,19 @@ func mostInASecond(times []time.Time) int {
 		most = max(most, j-i)
 	}
 	return most
+}
+
+// TestLazyWithLogsTheAttributes checks that the deliver's logger, whose
+// attributes are added only when a record is logged, still logs them.
+func TestLazyWithLogsTheAttributes(t *testing.T) {
+	var buf strings.Builder
+	log := lazyWith(slog.New(slog.NewTextHandler(&buf, nil)), slog.Int64("delivery", 7), slog.String("chat", "telegram:1"))
+	log.Warn("bot: rate limited", "retry_after", 3)
+	log.With("more", true).Info("x")
+	got := buf.String()
+	for _, want := range []string{`msg="bot: rate limited" retry_after=3 delivery=7 chat=telegram:1`, `delivery=7 chat=telegram:1 more=true`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("log lacks %q:\n%s", want, got)
+		}
+	}
 }
