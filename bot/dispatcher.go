@@ -95,6 +95,7 @@ type Dispatcher struct {
 	workers sync.WaitGroup // the sends' goroutines
 	marks   markQueue
 	looks   atomic.Int64 // reads of the outbox, for tests of idleness
+	pacing  atomic.Int32 // slots the pacer holds while it waits for the rate
 
 	mu       sync.Mutex
 	busy     map[storage.ChatRef]slot      // chats whose send has not ended
@@ -421,7 +422,9 @@ func (d *Dispatcher) start(ctx context.Context, del storage.Delivery) bool {
 		<-d.slots
 		return false
 	}
+	d.pacing.Add(1)
 	s, ok := d.waitPlatform(ctx, del.Chat.Platform)
+	d.pacing.Add(-1)
 	if !ok {
 		<-d.slots
 		return false
@@ -536,7 +539,7 @@ func (d *Dispatcher) writeMarks(stop <-chan struct{}) {
 		waited := time.Since(q.first)
 		var marks []storage.SentMark
 		var waiters []chan error
-		if n > 0 && (q.urgent || q.closing || n >= len(d.slots) || waited >= markDelay) {
+		if n > 0 && (q.urgent || q.closing || n >= len(d.slots)-int(d.pacing.Load()) || waited >= markDelay) {
 			marks, waiters = q.marks, q.waiters
 			q.marks, q.waiters, q.urgent = nil, nil, false
 		}
@@ -1023,6 +1026,7 @@ func (d *Dispatcher) rateLimited(chat storage.ChatRef, retry *RetryAfterError) t
 	}
 	if retry.Global || (l.last429c != chat && now.Sub(l.last429) < retry.After) {
 		l.next = later(l.next, next)
+		l.used = 0 // a new group when sends resume
 	}
 	l.last429, l.last429c = now, chat
 	return next
