@@ -132,18 +132,24 @@ type limiter struct {
 	// When the last rate sends reached the platform at the latest, a ring:
 	// a send's start plus arrivalBound until its answer tells better.
 	recent   []time.Time
-	gens     []uint64        // which send each entry is, for arrived
-	recentAt int             // the ring's oldest entry
-	gen      uint64          // sends let go so far
+	gens     []uint64 // which send each entry is, for arrived
+	recentAt int      // the ring's oldest entry
+	gen      uint64   // sends let go so far
+	// The shortest round trip seen in this period and the last (see
+	// arrived), when this period began and how many answers it has seen.
+	minTrip, lastMinTrip time.Duration
+	tripSince            time.Time
+	trips                int
 	last429  time.Time       // when some chat last got a 429
 	last429c storage.ChatRef // and which
 }
 
 // slot names one send the limiter let go, for arrived.
 type slot struct {
-	l   *limiter
-	at  int
-	gen uint64
+	l     *limiter
+	at    int
+	gen   uint64
+	start time.Time
 }
 
 func newLimiter(rate float64) *limiter {
@@ -166,15 +172,30 @@ func newLimiter(rate float64) *limiter {
 const pacerTick = 100 * time.Millisecond
 
 // arrivalBound is how long after its start a send is taken to have reached
-// the platform at the latest when its answer has not come sooner.
+// the platform while its answer has not come: a lost answer must not hold
+// the rate up.
 //
 // The platform counts sends as they arrive, and the way there has jitter
 // (goroutines to run, a busy machine, the network): sends let go exactly
-// rate a second may arrive rate+1 within one. A send has arrived by the
-// time its answer comes back, so the window counts from that, which costs
-// only the round trip on a fast link, and from start+arrivalBound for a
-// slow or lost answer, whose send would otherwise hold the rate up.
+// rate a second may arrive rate+1 within one. A fixed margin either costs
+// rate (50ms cost 5 %) or lets a busy machine's jitter through. So the
+// window counts from when each send arrived at the latest, as its answer
+// tells (arrived).
 const arrivalBound = 50 * time.Millisecond
+
+// tripMargin is how much of the shortest round trip arrived does not take
+// off: two sends' ways there and back differ by a little even at their
+// fastest.
+const tripMargin = 2 * time.Millisecond
+
+// tripPeriod is how long the shortest round trip is remembered: long
+// enough to see a quiet moment, short enough to follow a route that
+// changed. It counts once minTrips answers have shown it: the first few
+// may all have been slow one way and fast the other.
+const (
+	tripPeriod = time.Minute
+	minTrips   = 32
+)
 
 // take lets a send go now if the rate permits, and otherwise returns how
 // long to wait before asking again. Sends go in groups of burst, spaced
@@ -193,7 +214,7 @@ func (l *limiter) take(now time.Time) (time.Duration, slot) {
 		return at.Sub(now), slot{}
 	}
 	l.gen++
-	s := slot{l: l, at: l.recentAt, gen: l.gen}
+	s := slot{l: l, at: l.recentAt, gen: l.gen, start: now}
 	if len(l.recent) > 0 {
 		l.recent[l.recentAt] = now.Add(arrivalBound)
 		l.gens[l.recentAt] = l.gen
@@ -215,19 +236,42 @@ func (l *limiter) take(now time.Time) (time.Duration, slot) {
 }
 
 // arrived records that the platform answered the send s at now: it had
-// the send by then. The caller holds the dispatcher's lock.
+// the send by then. What matters is how much later the send that comes
+// rate sends after it arrives: its way there and this answer's way back
+// together take at least the shortest round trip seen, less tripMargin, so
+// that much is taken off. On a fast link the window then counts from about
+// the start; on a slow one (Telegram far away) the round trip is not
+// counted against the rate; on a busy machine the delay is. The caller
+// holds the dispatcher's lock.
 func (s slot) arrived(now time.Time) {
-	if s.l == nil || len(s.l.recent) == 0 || s.l.gens[s.at] != s.gen {
+	l := s.l
+	if l == nil {
 		return
 	}
-	s.l.recent[s.at] = minTime(s.l.recent[s.at], now)
-}
-
-func minTime(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return a
+	trip := now.Sub(s.start)
+	if now.Sub(l.tripSince) > tripPeriod {
+		l.lastMinTrip = 0
+		if l.trips >= minTrips {
+			l.lastMinTrip = l.minTrip
+		}
+		l.minTrip, l.trips, l.tripSince = 0, 0, now
 	}
-	return b
+	if l.trips++; l.trips == 1 || trip < l.minTrip {
+		l.minTrip = trip
+	}
+	if len(l.recent) == 0 || l.gens[s.at] != s.gen {
+		return
+	}
+	var shortest time.Duration
+	switch {
+	case l.lastMinTrip > 0 && l.trips >= minTrips:
+		shortest = min(l.minTrip, l.lastMinTrip)
+	case l.lastMinTrip > 0:
+		shortest = l.lastMinTrip
+	case l.trips >= minTrips:
+		shortest = l.minTrip
+	}
+	l.recent[s.at] = later(s.start, now.Add(min(tripMargin-shortest, 0)))
 }
 
 // NewDispatcher returns a Dispatcher; call Run to start it.

@@ -11,36 +11,63 @@ import (
 )
 
 // TestLimiterRateAndWindow drives the limiter on a simulated clock, each
-// send let go as soon as it permits and answered after a latency, and
-// checks what the platform would see: never more than rate arrivals in any
-// one-second window, however the way there jitters within the answer's
-// time, and at least 98 % of the rate over ten seconds.
+// send let go as soon as it permits, reaching the platform after a delay
+// and answered after as much again, each way with its own jitter, and
+// checks what the platform sees: never more than rate arrivals in any
+// one-second window, and the rate kept over ten seconds.
 func TestLimiterRateAndWindow(t *testing.T) {
-	for _, rate := range []float64{10, 25, 30, 200, 1000} {
-		for _, latency := range []time.Duration{time.Millisecond, 10 * time.Millisecond} {
-			t.Run(fmt.Sprintf("%g/s, answers in %s", rate, latency), func(t *testing.T) {
+	for _, tc := range []struct {
+		name           string
+		oneWay, jitter time.Duration
+		least          float64 // of the rate
+	}{
+		{"loopback", 100 * time.Microsecond, 200 * time.Microsecond, 0.98},
+		{"busy machine", 100 * time.Microsecond, 20 * time.Millisecond, 0.95},
+		{"far platform", 75 * time.Millisecond, 5 * time.Millisecond, 0.98},
+	} {
+		for _, rate := range []float64{10, 25, 30, 200, 1000} {
+			t.Run(fmt.Sprintf("%s %g/s", tc.name, rate), func(t *testing.T) {
 				rng := rand.New(rand.NewPCG(1, uint64(rate)))
+				way := func() time.Duration { return tc.oneWay + time.Duration(rng.Int64N(int64(tc.jitter)+1)) }
 				l := newLimiter(rate)
 				start := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
 				now := start
 				var starts, arrivals []time.Time
+				type answer struct {
+					at time.Time
+					s  slot
+				}
+				var answers []answer // in flight, by answer time
 				for now.Sub(start) < 10*time.Second {
+					// Answers that came by now are seen first.
+					slices.SortFunc(answers, func(a, b answer) int { return a.at.Compare(b.at) })
+					for len(answers) > 0 && !answers[0].at.After(now) {
+						answers[0].s.arrived(answers[0].at)
+						answers = answers[1:]
+					}
 					wait, s := l.take(now)
 					if wait > 0 {
-						now = now.Add(wait)
+						next := now.Add(wait)
+						if len(answers) > 0 && answers[0].at.Before(next) {
+							next = answers[0].at
+						}
+						now = next
 						continue
 					}
+					there := way()
 					starts = append(starts, now)
-					// The platform gets it any time before its answer.
-					arrivals = append(arrivals, now.Add(time.Duration(rng.Int64N(int64(latency)+1))))
-					s.arrived(now.Add(latency))
+					arrivals = append(arrivals, now.Add(there))
+					answers = append(answers, answer{at: now.Add(there + way()), s: s})
 				}
 				slices.SortFunc(arrivals, func(a, b time.Time) int { return a.Compare(b) })
 				if most := mostInASecond(arrivals); most > int(rate) {
 					t.Errorf("%d sends arrived within one second, rate %g", most, rate)
 				}
-				got := float64(len(starts)-1) / starts[len(starts)-1].Sub(starts[0]).Seconds()
-				if got < 0.98*rate {
+				// The rate once the shortest round trip is known (minTrips
+				// answers): before, the window counts from the answers.
+				steady := starts[len(starts)/2:]
+				got := float64(len(steady)-1) / steady[len(steady)-1].Sub(steady[0]).Seconds()
+				if got < tc.least*rate {
 					t.Errorf("sent at %.2f/s, %.1f %% of the rate %g", got, 100*got/rate, rate)
 				}
 			})
@@ -49,21 +76,29 @@ func TestLimiterRateAndWindow(t *testing.T) {
 }
 
 // TestLimiterCountsFromArrival checks that the window counts from when a
-// send's answer came, and that a send whose answer does not come (a
-// timeout) holds the window for arrivalBound, not for as long as the
-// answer takes.
+// send reached the platform at the latest, as its answer tells, and that a
+// send whose answer does not come (a timeout) holds the window for
+// arrivalBound, not for as long as the answer takes.
 func TestLimiterCountsFromArrival(t *testing.T) {
 	t0 := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
 	for _, tc := range []struct {
 		name     string
+		seen     int           // answers before, each in 3ms
 		answered time.Duration // after the first send's start; 0: never
 		want     time.Duration // the third send's wait at 500ms
 	}{
-		{"answered in 3ms", 3 * time.Millisecond, 503 * time.Millisecond},
-		{"never answered", 0, 500*time.Millisecond + arrivalBound},
+		{"answered at the shortest round trip", minTrips, 3 * time.Millisecond, 500*time.Millisecond + tripMargin},
+		{"answered 80ms late", minTrips, 83 * time.Millisecond, 580*time.Millisecond + tripMargin},
+		{"too few round trips seen to take one off", minTrips - 2, 3 * time.Millisecond, 503 * time.Millisecond},
+		{"never answered", minTrips, 0, 500*time.Millisecond + arrivalBound},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			l := newLimiter(2) // a window of two sends, 500ms apart
+			for i := range tc.seen {
+				at := t0.Add(time.Duration(i-tc.seen) * time.Second)
+				_, s := l.take(at)
+				s.arrived(at.Add(3 * time.Millisecond))
+			}
 			wait, first := l.take(t0)
 			if wait != 0 {
 				t.Fatalf("the first send waits %s", wait)
