@@ -10,7 +10,7 @@ import (
 
 // outboxOf returns a store whose n chats each have one pending delivery of
 // one article, and the deliveries' ids in chat order.
-func outboxOf(t *testing.T, n int) (*Store, []ChatRef, []int64) {
+func outboxOf(t testing.TB, n int) (*Store, []ChatRef, []int64) {
 	t.Helper()
 	ctx := context.Background()
 	s, err := Open(ctx, filepath.Join(t.TempDir(), "marks.db"))
