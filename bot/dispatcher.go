@@ -140,6 +140,7 @@ type limiter struct {
 	minTrip, lastMinTrip time.Duration
 	tripSince            time.Time
 	trips                int
+
 	last429  time.Time       // when some chat last got a 429
 	last429c storage.ChatRef // and which
 }
