@@ -380,8 +380,8 @@ const dueBatch = 200
 
 // due reads the outbox: the chats' oldest due deliveries that may go now,
 // in the order they fell due. When none may, it returns how long until one
-// may (or -1: until Wake), and whether a chat with a send not yet ended was
-// passed over (it may go when that send ends).
+// may (at most PollInterval), and whether a chat with a send not yet ended
+// was passed over (it may go when that send ends).
 func (d *Dispatcher) due(ctx context.Context) ([]storage.Delivery, time.Duration, bool) {
 	// Chats whose send has not ended are passed over: the row read would be
 	// the one being sent. Asked before reading, so that a send ending
