@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/newsbot-vn/newsbot/storage"
@@ -23,11 +25,18 @@ type DispatcherOptions struct {
 	ChatInterval  time.Duration      // least gap between two messages to one private chat; default 1s
 	GroupInterval time.Duration      // least gap to one group or channel; default 3s
 	MaxAttempts   int                // refusals of the message (PermanentError) before it is failed; default 8
-	Workers       int                // sends in flight at once; default 4
-	PollInterval  time.Duration      // how often the outbox is checked when idle; default 1s
-	SendTimeout   time.Duration      // longest wait for one send; default 5s
-	RetryBase     time.Duration      // first retry delay after a failure, doubling; default 2s
-	Now           func() time.Time   // the outbox's clock: due times, digests, quiet hours, max age; default time.Now
+	// Workers is how many sends may be in flight, or accepted by the
+	// platform and not yet recorded, at once; default 4. A crash repeats
+	// at most this many sends.
+	Workers int
+	// PollInterval is the longest the dispatcher sleeps when idle; default
+	// 1 minute. It looks sooner when Wake is called and when the next
+	// delivery falls due: this is a safety net for a writer that queued
+	// deliveries without calling Wake.
+	PollInterval time.Duration
+	SendTimeout  time.Duration    // longest wait for one send; default 5s
+	RetryBase    time.Duration    // first retry delay after a failure, doubling; default 2s
+	Now          func() time.Time // the outbox's clock: due times, digests, quiet hours, max age; default time.Now
 	// MaxAge is how long a delivery that keeps failing for reasons not its
 	// own (the platform down, timeouts) is retried before it is failed as
 	// expired; default 24h.
@@ -68,16 +77,32 @@ const maxRecordWait = 30 * time.Second
 // Dispatcher sends the outbox: it takes due deliveries, renders them for
 // their chat, sends them through the chat's platform within the rate limits
 // and records the outcome. A delivery is marked sent only after the platform
-// accepted it, so a crash repeats at most the send in flight.
+// accepted it, so a crash repeats at most the sends in flight or accepted
+// and not yet recorded: Workers of them.
+//
+// One goroutine (Run) paces: it reads the due chats' oldest deliveries,
+// sleeps until the platform's rate permits the next send, and hands each
+// send to a goroutine of its own without waiting for the others. The
+// "sent" marks of sends that finish close together are written in one
+// transaction (marks). When nothing is due it sleeps until the next
+// delivery falls due or Wake.
 //
 // When the database refuses to record an outcome (a full disk), the outcome
 // is held in memory and written again with backoff; meanwhile nothing new
 // is sent, so a message known to have gone out is never sent again, and the
 // admins are told once.
 type Dispatcher struct {
-	opts     DispatcherOptions
-	wake     chan struct{}
+	opts    DispatcherOptions
+	wake    chan struct{}
+	freed   chan struct{}  // a chat's send ended, its outcome written
+	slots   chan struct{}  // a token per send in flight or awaiting its mark
+	workers sync.WaitGroup // the sends' goroutines
+	marks   markQueue
+	looks   atomic.Int64 // reads of the outbox, for tests of idleness
+	pacing  atomic.Int32 // slots the pacer holds while it waits for the rate
+
 	mu       sync.Mutex
+	busy     map[storage.ChatRef]slot      // chats whose send has not ended
 	nextChat map[storage.ChatRef]time.Time // earliest next send per chat
 	limits   map[string]*limiter           // per platform
 
@@ -96,16 +121,40 @@ type outcome struct {
 	what  string  // for logs
 	sent  []int64 // deliveries the platform accepted: never to be sent again
 	write func(ctx context.Context) error
+	// mark, when set, is first written with the marks of other sends in
+	// one transaction (markQueue); write is how it is written again.
+	mark *storage.SentMark
 }
 
 // limiter paces one platform's sends.
 type limiter struct {
-	rate     float64
-	next     time.Time       // earliest next send
-	recent   []time.Time     // when the last rate sends started, a ring
-	recentAt int             // the ring's oldest entry
+	rate  float64
+	burst int       // sends let go together
+	next  time.Time // earliest next group
+	group time.Time // when the group being let go opened
+	used  int       // sends let go in that group
+	// When the last rate sends reached the platform at the latest, a ring:
+	// a send's start plus arrivalBound until its answer tells better.
+	recent   []time.Time
+	gens     []uint64 // which send each entry is, for arrived
+	recentAt int      // the ring's oldest entry
+	gen      uint64   // sends let go so far
+	// The shortest round trip seen in this period and the last (see
+	// arrived), when this period began and how many answers it has seen.
+	minTrip, lastMinTrip time.Duration
+	tripSince            time.Time
+	trips                int
+
 	last429  time.Time       // when some chat last got a 429
 	last429c storage.ChatRef // and which
+}
+
+// slot names one send the limiter let go, for arrived.
+type slot struct {
+	l     *limiter
+	at    int
+	gen   uint64
+	start time.Time
 }
 
 func newLimiter(rate float64) *limiter {
@@ -115,32 +164,120 @@ func newLimiter(rate float64) *limiter {
 	if rate <= 1000 {
 		window = max(int(rate), 1)
 	}
-	return &limiter{rate: rate, recent: make([]time.Time, window)}
+	return &limiter{rate: rate, burst: max(1, int(rate*pacerTick.Seconds())),
+		recent: make([]time.Time, window), gens: make([]uint64, window)}
 }
 
-// reserve books the next send and returns when it may start: sends are
-// spaced 1/rate apart, and no more than rate start in any second (plus a
-// margin), so bursts after a pause stay within the limit too. The caller
-// holds the dispatcher's lock.
-func (l *limiter) reserve(now time.Time) time.Time {
+// pacerTick is how often, at most, the pacer wakes while sending at its
+// rate: it lets go at once the sends of a tick (3 at 30/s) instead of one
+// every 1/rate. Each wake-up of an idle process, and of the goroutines a
+// send runs through, costs more CPU than the send itself; sends that go
+// together share them, and their marks share a commit. The one-second
+// window stays exact.
+const pacerTick = 100 * time.Millisecond
+
+// arrivalBound is how long after its start a send is taken to have reached
+// the platform while its answer has not come: a lost answer must not hold
+// the rate up.
+//
+// The platform counts sends as they arrive, and the way there has jitter
+// (goroutines to run, a busy machine, the network): sends let go exactly
+// rate a second may arrive rate+1 within one. A fixed margin either costs
+// rate (50ms cost 5 %) or lets a busy machine's jitter through. So the
+// window counts from when each send arrived at the latest, as its answer
+// tells (arrived).
+const arrivalBound = 50 * time.Millisecond
+
+// tripMargin is how much of the shortest round trip arrived does not take
+// off: two sends' ways there and back differ by a little even at their
+// fastest.
+const tripMargin = 2 * time.Millisecond
+
+// tripPeriod is how long the shortest round trip is remembered: long
+// enough to see a quiet moment, short enough to follow a route that
+// changed. It counts once minTrips answers have shown it: the first few
+// may all have been slow one way and fast the other.
+const (
+	tripPeriod = time.Minute
+	minTrips   = 32
+)
+
+// take lets a send go now if the rate permits, and otherwise returns how
+// long to wait before asking again. Sends go in groups of burst, spaced
+// burst/rate apart, and a send goes only a second after the send rate
+// before it arrived (see arrivalBound), so no more than rate arrive in any
+// second, bursts after a pause included. The caller holds the
+// dispatcher's lock.
+func (l *limiter) take(now time.Time) (time.Duration, slot) {
 	at := l.next
 	if len(l.recent) > 0 {
 		if oldest := l.recent[l.recentAt]; !oldest.IsZero() {
-			at = later(at, oldest.Add(time.Second+windowMargin))
+			at = later(at, oldest.Add(time.Second))
 		}
 	}
-	at = later(at, now)
+	if at.After(now) {
+		return at.Sub(now), slot{}
+	}
+	l.gen++
+	s := slot{l: l, at: l.recentAt, gen: l.gen, start: now}
 	if len(l.recent) > 0 {
-		l.recent[l.recentAt] = at
+		l.recent[l.recentAt] = now.Add(arrivalBound)
+		l.gens[l.recentAt] = l.gen
 		l.recentAt = (l.recentAt + 1) % len(l.recent)
 	}
-	l.next = at.Add(time.Duration(float64(time.Second) / l.rate))
-	return at
+	if l.used == 0 {
+		// Keep to the schedule when a group opens a little late, so that
+		// the spacing does not shed rate; after a pause, start afresh.
+		l.group = l.next
+		if now.Sub(l.group) > pacerTick {
+			l.group = now
+		}
+	}
+	if l.used++; l.used >= l.burst {
+		l.next = l.group.Add(time.Duration(float64(l.burst) * float64(time.Second) / l.rate))
+		l.used = 0
+	}
+	return 0, s
 }
 
-// windowMargin keeps the measured rate under the limit when network delays
-// bunch sends up on the way to the platform.
-const windowMargin = 50 * time.Millisecond
+// arrived records that the platform answered the send s at now: it had
+// the send by then. What matters is how much later the send that comes
+// rate sends after it arrives: its way there and this answer's way back
+// together take at least the shortest round trip seen, less tripMargin, so
+// that much is taken off. On a fast link the window then counts from about
+// the start; on a slow one (Telegram far away) the round trip is not
+// counted against the rate; on a busy machine the delay is. The caller
+// holds the dispatcher's lock.
+func (s slot) arrived(now time.Time) {
+	l := s.l
+	if l == nil {
+		return
+	}
+	trip := now.Sub(s.start)
+	if now.Sub(l.tripSince) > tripPeriod {
+		l.lastMinTrip = 0
+		if l.trips >= minTrips {
+			l.lastMinTrip = l.minTrip
+		}
+		l.minTrip, l.trips, l.tripSince = 0, 0, now
+	}
+	if l.trips++; l.trips == 1 || trip < l.minTrip {
+		l.minTrip = trip
+	}
+	if len(l.recent) == 0 || l.gens[s.at] != s.gen {
+		return
+	}
+	var shortest time.Duration
+	switch {
+	case l.lastMinTrip > 0 && l.trips >= minTrips:
+		shortest = min(l.minTrip, l.lastMinTrip)
+	case l.lastMinTrip > 0:
+		shortest = l.lastMinTrip
+	case l.trips >= minTrips:
+		shortest = l.minTrip
+	}
+	l.recent[s.at] = later(s.start, now.Add(min(tripMargin-shortest, 0)))
+}
 
 // NewDispatcher returns a Dispatcher; call Run to start it.
 func NewDispatcher(opts DispatcherOptions) *Dispatcher {
@@ -157,7 +294,7 @@ func NewDispatcher(opts DispatcherOptions) *Dispatcher {
 		opts.MaxAttempts = 8
 	}
 	if opts.PollInterval <= 0 {
-		opts.PollInterval = time.Second
+		opts.PollInterval = time.Minute
 	}
 	if opts.Workers <= 0 {
 		opts.Workers = 4
@@ -180,8 +317,10 @@ func NewDispatcher(opts DispatcherOptions) *Dispatcher {
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
-	d := &Dispatcher{opts: opts, wake: make(chan struct{}, 1), nextChat: map[storage.ChatRef]time.Time{},
-		limits: map[string]*limiter{}, sentHeld: map[int64]bool{}}
+	d := &Dispatcher{opts: opts, wake: make(chan struct{}, 1), freed: make(chan struct{}, 1),
+		slots: make(chan struct{}, opts.Workers), busy: map[storage.ChatRef]slot{},
+		nextChat: map[storage.ChatRef]time.Time{}, limits: map[string]*limiter{}, sentHeld: map[int64]bool{}}
+	d.marks.kick = make(chan struct{}, 1)
 	if opts.PaidBroadcast {
 		d.opts.Platforms = withPaidBroadcasts(opts.Platforms)
 	}
@@ -206,81 +345,284 @@ func (d *Dispatcher) Wake() {
 	}
 }
 
-// Run sends deliveries until ctx is done, then returns nil after the send
-// in flight has finished and a last try to record outcomes the database
-// refused.
+// Run sends deliveries until ctx is done, then returns nil after the sends
+// in flight have finished and their outcomes are written, and a last try
+// to record outcomes the database refused.
 func (d *Dispatcher) Run(ctx context.Context) error {
-	timer := time.NewTimer(0)
-	defer timer.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			d.lastRecord()
-			return nil
-		case <-d.wake:
-		case <-timer.C:
-		}
-		wait := d.runOnce(ctx)
-		if !timer.Stop() {
-			select {
-			case <-timer.C:
-			default:
+	stopMarks := make(chan struct{})
+	marksDone := make(chan struct{})
+	go func() { d.writeMarks(stopMarks); close(marksDone) }()
+	var queue []storage.Delivery
+	for ctx.Err() == nil {
+		if d.heldOutcomes() {
+			queue = nil
+			if wait, ok := d.settle(ctx); !ok {
+				d.sleep(ctx, wait, false)
+				continue
 			}
 		}
-		timer.Reset(wait)
+		if len(queue) == 0 {
+			var wait time.Duration
+			var busy bool
+			queue, wait, busy = d.due(ctx)
+			if len(queue) == 0 {
+				d.sleep(ctx, wait, busy)
+				continue
+			}
+		}
+		del := queue[0]
+		queue = queue[1:]
+		if !d.start(ctx, del) {
+			queue = nil
+		}
 	}
+	// The marks of the last sends are written at once, not after a delay.
+	d.marks.finish()
+	d.workers.Wait()
+	close(stopMarks)
+	<-marksDone
+	d.lastRecord()
+	return nil
 }
 
-// runOnce sends what is due now and returns how long to wait before looking again.
-func (d *Dispatcher) runOnce(ctx context.Context) time.Duration {
-	for ctx.Err() == nil {
-		if wait, ok := d.recordHeld(ctx, false); !ok {
-			return wait
+// dueBatch is how many chats' oldest deliveries one read of the outbox takes.
+const dueBatch = 200
+
+// due reads the outbox: the chats' oldest due deliveries that may go now,
+// in the order they fell due. When none may, it returns how long until one
+// may (at most PollInterval), and whether a chat with a send not yet ended
+// was passed over (it may go when that send ends).
+func (d *Dispatcher) due(ctx context.Context) ([]storage.Delivery, time.Duration, bool) {
+	// Chats whose send has not ended are passed over: the row read would be
+	// the one being sent. Asked before reading, so that a send ending
+	// meanwhile does not let its row be read as still pending.
+	d.mu.Lock()
+	busy := maps.Clone(d.busy)
+	d.mu.Unlock()
+	d.looks.Add(1)
+	now := d.opts.Now()
+	due, err := d.opts.Store.DueDeliveries(ctx, now, dueBatch)
+	if err != nil {
+		if ctx.Err() == nil {
+			d.opts.Log.Error("bot: read outbox", "err", err)
 		}
-		due, err := d.opts.Store.DueDeliveries(ctx, d.opts.Now(), 200)
-		if err != nil {
+		return nil, min(time.Second, d.opts.PollInterval), false
+	}
+	soonest, passed := d.opts.PollInterval, false
+	ready := due[:0]
+	for _, del := range due {
+		_, isBusy := busy[del.Chat.ChatRef]
+		switch wait := d.chatWait(del.Chat); {
+		case isBusy:
+			passed = true
+		case wait > 0:
+			soonest = min(soonest, wait)
+		default:
+			ready = append(ready, del)
+		}
+	}
+	if len(due) == 0 {
+		// Nothing is due: sleep until the earliest chat's next attempt.
+		at, ok, err := d.opts.Store.NextDue(ctx)
+		switch {
+		case err != nil:
 			if ctx.Err() == nil {
 				d.opts.Log.Error("bot: read outbox", "err", err)
 			}
-			return d.opts.PollInterval
-		}
-		// Each row is a different chat, so up to Workers of them go at once
-		// without reordering any chat's messages.
-		sem := make(chan struct{}, d.opts.Workers)
-		var wg sync.WaitGroup
-		sent := 0
-		soonest := d.opts.PollInterval
-		for _, del := range due {
-			if wait := d.chatWait(del.Chat); wait > 0 {
-				soonest = min(soonest, wait)
-				continue
-			}
-			if !d.waitPlatform(ctx, del.Chat.Platform) {
-				break
-			}
-			sem <- struct{}{}
-			// Asked once a worker is free: the send before may just have
-			// failed to record.
-			if d.holding(del.ID) {
-				<-sem
-				break
-			}
-			wg.Add(1)
-			sent++
-			go func() {
-				defer func() { <-sem; wg.Done() }()
-				d.handle(ctx, del)
-			}()
-		}
-		wg.Wait()
-		if ctx.Err() != nil {
-			return 0
-		}
-		if sent == 0 {
-			return soonest
+			soonest = min(time.Second, d.opts.PollInterval)
+		case ok:
+			soonest = min(soonest, max(at.Sub(d.opts.Now()), time.Millisecond))
 		}
 	}
-	return 0
+	return ready, soonest, passed
+}
+
+// sleep waits for wait, a Wake, ctx, or with onFreed a send ending. A
+// send not ending soon on its own (its mark waits for company) is hurried.
+func (d *Dispatcher) sleep(ctx context.Context, wait time.Duration, onFreed bool) {
+	var freed chan struct{}
+	if onFreed {
+		freed = d.freed
+		d.marks.hurry()
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-d.wake:
+	case <-freed:
+	case <-t.C:
+	}
+}
+
+// start sends one delivery when a worker slot is free and the platform's
+// rate permits, without waiting for the send. It returns false when the
+// rows read before may no longer be sent (outcomes wait to be written, or
+// ctx ended).
+func (d *Dispatcher) start(ctx context.Context, del storage.Delivery) bool {
+	select {
+	case d.slots <- struct{}{}:
+	default:
+		// Every slot is taken: marks waiting for company are written now.
+		d.marks.hurry()
+		select {
+		case d.slots <- struct{}{}:
+		case <-ctx.Done():
+			return false
+		}
+	}
+	// Asked once a slot is free: the send before may just have failed to
+	// record.
+	if d.holding(del.ID) {
+		<-d.slots
+		return false
+	}
+	d.pacing.Add(1)
+	s, ok := d.waitPlatform(ctx, del.Chat.Platform)
+	d.pacing.Add(-1)
+	if !ok {
+		<-d.slots
+		return false
+	}
+	chat := del.Chat.ChatRef
+	d.mu.Lock()
+	d.busy[chat] = s
+	d.mu.Unlock()
+	d.workers.Add(1)
+	go func() {
+		defer func() {
+			d.mu.Lock()
+			delete(d.busy, chat)
+			d.mu.Unlock()
+			<-d.slots
+			d.workers.Done()
+			select {
+			case d.freed <- struct{}{}:
+			default:
+			}
+		}()
+		d.handle(ctx, del)
+	}()
+	return true
+}
+
+// settle waits for the sends in flight to end and writes the outcomes the
+// database refused, in order, when their time has come: no worker adds to
+// them meanwhile. It returns recordHeld's answer.
+func (d *Dispatcher) settle(ctx context.Context) (time.Duration, bool) {
+	d.marks.hurry()
+	d.workers.Wait()
+	return d.recordHeld(ctx, false)
+}
+
+// heldOutcomes reports whether outcomes wait to be written.
+func (d *Dispatcher) heldOutcomes() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.unrecorded) > 0
+}
+
+// markDelay is the longest a "sent" mark waits for others to share its
+// transaction: a commit costs about as much as the marks in it. The send's
+// worker slot stays taken meanwhile, so the sends accepted and not recorded
+// never exceed Workers; when the pacer needs a slot, the marks go at once.
+const markDelay = 100 * time.Millisecond
+
+// markQueue gathers the "sent" marks of sends to write several in one
+// transaction; each sender waits until its own is written (or refused).
+type markQueue struct {
+	mu      sync.Mutex
+	marks   []storage.SentMark
+	waiters []chan error
+	first   time.Time     // when the oldest waiting mark came
+	urgent  bool          // write as soon as a mark waits
+	closing bool          // Run is stopping: every mark goes at once
+	kick    chan struct{} // something changed
+	// Transactions written and the marks in them, for tests.
+	commits, written atomic.Int64
+}
+
+// mark writes m with the marks of other sends and returns the error of
+// their transaction.
+func (d *Dispatcher) mark(m storage.SentMark) error {
+	q := &d.marks
+	done := make(chan error, 1)
+	q.mu.Lock()
+	if len(q.marks) == 0 {
+		q.first = time.Now()
+	}
+	q.marks = append(q.marks, m)
+	q.waiters = append(q.waiters, done)
+	q.mu.Unlock()
+	q.poke()
+	return <-done
+}
+
+// hurry has the waiting marks written now, or the next one as soon as it comes.
+func (q *markQueue) hurry() {
+	q.mu.Lock()
+	q.urgent = true
+	q.mu.Unlock()
+	q.poke()
+}
+
+// finish has every mark written as soon as it comes, from now on.
+func (q *markQueue) finish() {
+	q.mu.Lock()
+	q.closing = true
+	q.mu.Unlock()
+	q.poke()
+}
+
+func (q *markQueue) poke() {
+	select {
+	case q.kick <- struct{}{}:
+	default:
+	}
+}
+
+// writeMarks writes the waiting marks in one transaction when every send
+// started has ended (none left to join them), the oldest has waited
+// markDelay, or they are hurried; it returns when stop is closed.
+func (d *Dispatcher) writeMarks(stop <-chan struct{}) {
+	q := &d.marks
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	for {
+		q.mu.Lock()
+		n := len(q.marks)
+		waited := time.Since(q.first)
+		var marks []storage.SentMark
+		var waiters []chan error
+		if n > 0 && (q.urgent || q.closing || n >= len(d.slots)-int(d.pacing.Load()) || waited >= markDelay) {
+			marks, waiters = q.marks, q.waiters
+			q.marks, q.waiters, q.urgent = nil, nil, false
+		}
+		q.mu.Unlock()
+		if marks != nil {
+			// Not the sender's context: a send accepted is recorded even
+			// while the dispatcher stops.
+			ctx, cancel := context.WithTimeout(context.Background(), d.opts.SendTimeout)
+			err := d.opts.Store.MarkSentBatch(ctx, marks)
+			cancel()
+			q.commits.Add(1)
+			q.written.Add(int64(len(marks)))
+			for _, w := range waiters {
+				w <- err
+			}
+			continue
+		}
+		if n > 0 {
+			timer.Reset(markDelay - waited)
+		}
+		select {
+		case <-q.kick:
+		case <-timer.C:
+		case <-stop:
+			return
+		}
+		timer.Stop()
+	}
 }
 
 // handle decides what one chat's oldest due delivery becomes: held for a
@@ -365,29 +707,41 @@ func (d *Dispatcher) chatWait(chat storage.Chat) time.Duration {
 // sent outside the outbox (a reply), so that replies and alerts together
 // keep within the rate. It returns false if ctx ended first.
 func (d *Dispatcher) Turn(ctx context.Context, platform string) bool {
-	return d.waitPlatform(ctx, platform)
+	_, ok := d.waitPlatform(ctx, platform)
+	return ok
 }
 
-// waitPlatform waits for the platform's rate limit; false if ctx ended
-// first. A platform without a limiter (not running) does not wait.
-func (d *Dispatcher) waitPlatform(ctx context.Context, platform string) bool {
-	d.mu.Lock()
-	l, ok := d.limits[platform]
-	var at time.Time
-	if ok {
-		at = l.reserve(time.Now())
-	}
-	d.mu.Unlock()
-	if wait := time.Until(at); wait > 0 {
-		t := time.NewTimer(wait)
-		defer t.Stop()
+// waitPlatform waits until the platform's rate lets one send go, and lets
+// it go; false if ctx ended first. A platform without a limiter (not
+// running) does not wait.
+func (d *Dispatcher) waitPlatform(ctx context.Context, platform string) (slot, bool) {
+	var t *time.Timer
+	for {
+		d.mu.Lock()
+		var wait time.Duration
+		var s slot
+		if l, ok := d.limits[platform]; ok {
+			wait, s = l.take(time.Now())
+		}
+		d.mu.Unlock()
+		if wait <= 0 {
+			if t != nil {
+				t.Stop()
+			}
+			return s, ctx.Err() == nil
+		}
+		if t == nil {
+			t = time.NewTimer(wait)
+		} else {
+			t.Reset(wait)
+		}
 		select {
 		case <-ctx.Done():
-			return false
+			t.Stop()
+			return slot{}, false
 		case <-t.C:
 		}
 	}
-	return true
 }
 
 func later(a, b time.Time) time.Time {
@@ -496,7 +850,7 @@ func (d *Dispatcher) linksSources(platform string) bool {
 func (d *Dispatcher) deliver(ctx context.Context, dels []storage.Delivery, msg Message) {
 	first := dels[0]
 	chat := first.Chat
-	store, log := d.opts.Store, d.opts.Log.With("delivery", first.ID, "chat", chat.ChatRef.String())
+	store, log := d.opts.Store, lazyWith(d.opts.Log, slog.Int64("delivery", first.ID), slog.String("chat", chat.ChatRef.String()))
 	ids := make([]int64, len(dels))
 	for i, del := range dels {
 		ids[i] = del.ID
@@ -522,6 +876,7 @@ func (d *Dispatcher) deliver(ctx context.Context, dels []storage.Delivery, msg M
 	// The gap counts from when the platform had the message.
 	d.mu.Lock()
 	d.nextChat[chat.ChatRef] = later(d.nextChat[chat.ChatRef], time.Now().Add(d.interval(chat)))
+	d.busy[chat.ChatRef].arrived(time.Now())
 	d.mu.Unlock()
 	var retry *RetryAfterError
 	var migrated *MigratedError
@@ -529,9 +884,10 @@ func (d *Dispatcher) deliver(ctx context.Context, dels []storage.Delivery, msg M
 	switch {
 	case err == nil:
 		at := d.opts.Now()
-		d.record(ctx, outcome{what: "mark sent", sent: ids, write: func(ctx context.Context) error {
-			return store.MarkSentMessage(ctx, ids, at, messageID)
-		}})
+		d.record(ctx, outcome{what: "mark sent", sent: ids, mark: &storage.SentMark{IDs: ids, At: at, MessageID: messageID},
+			write: func(ctx context.Context) error {
+				return store.MarkSentMessage(ctx, ids, at, messageID)
+			}})
 	case errors.As(err, &retry):
 		wait := time.Until(d.rateLimited(chat.ChatRef, retry))
 		next := d.opts.Now().Add(wait)
@@ -567,6 +923,31 @@ func (d *Dispatcher) deliver(ctx context.Context, dels []storage.Delivery, msg M
 			d.record(ctx, d.transientFailure(del, err))
 		}
 	}
+}
+
+// lazyWith is log.With(attrs...) for a logger that usually logs nothing:
+// With formats its attributes at once, which cost as much as a tenth of a
+// paced send; these are added only to records that are logged.
+func lazyWith(log *slog.Logger, attrs ...slog.Attr) *slog.Logger {
+	return slog.New(lazyAttrs{Handler: log.Handler(), attrs: attrs})
+}
+
+type lazyAttrs struct {
+	slog.Handler
+	attrs []slog.Attr
+}
+
+func (h lazyAttrs) Handle(ctx context.Context, r slog.Record) error {
+	r.AddAttrs(h.attrs...)
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h lazyAttrs) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return h.Handler.WithAttrs(h.attrs).WithAttrs(attrs)
+}
+
+func (h lazyAttrs) WithGroup(name string) slog.Handler {
+	return h.Handler.WithAttrs(h.attrs).WithGroup(name)
 }
 
 // refused is the outcome of a send the platform refused (a bad request):
@@ -614,7 +995,12 @@ func (d *Dispatcher) transientFailure(del storage.Delivery, sendErr error) outco
 // (recordHeld) and nothing new is sent until it is; any other error is the
 // outcome's own, logged, and the delivery is tried again when due.
 func (d *Dispatcher) record(ctx context.Context, o outcome) {
-	err := o.write(ctx)
+	var err error
+	if o.mark != nil {
+		err = d.mark(*o.mark)
+	} else {
+		err = o.write(ctx)
+	}
 	if err == nil {
 		return
 	}
@@ -650,7 +1036,7 @@ func (d *Dispatcher) holding(id int64) bool {
 // recordHeld writes the outcomes the database refused, in order, when
 // their time has come (or now, with force). It returns true when none is
 // left, and otherwise how long to wait before trying again. It runs only
-// between batches of sends, so no worker adds to them meanwhile.
+// when no send is in flight (settle), so no worker adds to them meanwhile.
 func (d *Dispatcher) recordHeld(ctx context.Context, force bool) (time.Duration, bool) {
 	d.mu.Lock()
 	held, at := d.unrecorded, d.recordAt
@@ -775,6 +1161,7 @@ func (d *Dispatcher) rateLimited(chat storage.ChatRef, retry *RetryAfterError) t
 	}
 	if retry.Global || (l.last429c != chat && now.Sub(l.last429) < retry.After) {
 		l.next = later(l.next, next)
+		l.used = 0 // a new group when sends resume
 	}
 	l.last429, l.last429c = now, chat
 	return next

@@ -10,11 +10,33 @@ const PaidBroadcastRate = 1000
 // The dispatcher wraps Telegram in it (DispatcherOptions.PaidBroadcast), so
 // alerts are paid for and answers to commands, sent by the bot directly,
 // are not.
-type paidBroadcasts struct{ Platform }
+type paidBroadcasts struct{ inner Platform }
+
+func (p paidBroadcasts) Name() string { return p.inner.Name() }
+
+func (p paidBroadcasts) Run(ctx context.Context, handle func(context.Context, Update)) error {
+	return p.inner.Run(ctx, handle)
+}
 
 func (p paidBroadcasts) Send(ctx context.Context, msg Message) (string, error) {
 	msg.PaidBroadcast = true
-	return p.Platform.Send(ctx, msg)
+	return p.inner.Send(ctx, msg)
+}
+
+func (p paidBroadcasts) AnswerCallback(ctx context.Context, id, text string) error {
+	return p.inner.AnswerCallback(ctx, id, text)
+}
+
+func (p paidBroadcasts) Buttons() bool { return p.inner.Buttons() }
+
+// Platform is the platform underneath, as a StartingPlatform gives it (nil
+// while it connects), so that what the dispatcher asks of a platform's
+// abilities (canEdit) sees through the wrapper.
+func (p paidBroadcasts) Platform() Platform {
+	if s, ok := p.inner.(interface{ Platform() Platform }); ok {
+		return s.Platform()
+	}
+	return p.inner
 }
 
 // withPaidBroadcasts returns platforms with Telegram's sends marked as paid

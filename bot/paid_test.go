@@ -43,3 +43,21 @@ func TestPaidBroadcastRates(t *testing.T) {
 		t.Error("the caller's map was changed")
 	}
 }
+
+type plainPlatform struct{ namedPlatform }
+
+func (plainPlatform) CanEdit() bool { return false }
+
+// TestPaidBroadcastsKeepAbilities: the paid wrapper does not hide what the
+// platform underneath can do: one that cannot edit is still not edited,
+// and one still connecting is still not known.
+func TestPaidBroadcastsKeepAbilities(t *testing.T) {
+	wrapped := withPaidBroadcasts(map[string]Platform{"telegram": plainPlatform{namedPlatform{name: "telegram"}}})
+	if can, known := canEdit(wrapped["telegram"]); can || !known {
+		t.Errorf("canEdit through the paid wrapper = %v, %v; want false, true", can, known)
+	}
+	connecting := withPaidBroadcasts(map[string]Platform{"telegram": Starting(StartOptions{Name: "telegram"})})
+	if _, known := canEdit(connecting["telegram"]); known {
+		t.Error("a platform still connecting is known through the paid wrapper")
+	}
+}

@@ -56,6 +56,21 @@ func (s *Store) withSources(ctx context.Context) func([]Delivery, error) ([]Deli
 	}
 }
 
+// NextDue returns when the earliest pending delivery that DueDeliveries
+// would return falls due (a chat's oldest pending row), and false when
+// nothing is pending: what an idle dispatcher sleeps until. The heads'
+// index answers it without a scan.
+func (s *Store) NextDue(ctx context.Context) (time.Time, bool, error) {
+	var at sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, `SELECT min(next_attempt_at) FROM outbox_heads`).Scan(&at); err != nil {
+		return time.Time{}, false, fmt.Errorf("storage: next due delivery: %w", err)
+	}
+	if !at.Valid {
+		return time.Time{}, false, nil
+	}
+	return time.UnixMilli(at.Int64).UTC(), true, nil
+}
+
 // PendingFor returns up to limit pending deliveries of one chat, due or not,
 // oldest first: what a digest or a combined message gathers.
 func (s *Store) PendingFor(ctx context.Context, chat ChatRef, limit int) ([]Delivery, error) {
@@ -304,6 +319,37 @@ func (s *Store) MarkSentMessage(ctx context.Context, ids []int64, at time.Time, 
 			if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = 'sent', attempts = attempts + 1, sent_at = ?, last_error = '', message_id = nullif(?, '') WHERE id = ?`,
 				at.UnixMilli(), messageID, id); err != nil {
 				return fmt.Errorf("storage: mark delivery %d sent: %w", id, err)
+			}
+		}
+		return nil
+	})
+}
+
+// SentMark is one message the platform accepted: the deliveries it carried,
+// when, and the platform's id of it ("" when the platform gives none).
+type SentMark struct {
+	IDs       []int64
+	At        time.Time
+	MessageID string
+}
+
+// MarkSentBatch records several accepted messages in one transaction, each
+// delivery with its own message's id: the dispatcher gathers the marks of
+// sends that finished close together, and one commit costs about as much
+// as one mark. Either all are recorded or none.
+func (s *Store) MarkSentBatch(ctx context.Context, marks []SentMark) error {
+	if len(marks) == 1 {
+		return s.MarkSentMessage(ctx, marks[0].IDs, marks[0].At, marks[0].MessageID)
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		// Bound to the transaction once, not per row.
+		st := tx.StmtContext(ctx, s.markSent)
+		defer st.Close()
+		for _, m := range marks {
+			for _, id := range m.IDs {
+				if _, err := st.ExecContext(ctx, m.At.UnixMilli(), m.MessageID, id); err != nil {
+					return fmt.Errorf("storage: mark delivery %d sent: %w", id, err)
+				}
 			}
 		}
 		return nil
