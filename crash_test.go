@@ -197,10 +197,17 @@ feeds: [{url: %s/home.rss, section: chinh-tri}]
 	}
 
 	// SIGTERM: a graceful stop, exit 0 within 10 s.
-	second.cmd.Process.Signal(syscall.SIGTERM)
+	second.stop(t)
+}
+
+// stop stops the child gracefully (SIGTERM) and fails the test unless it
+// exits cleanly within 10 s.
+func (c *child) stop(t *testing.T) {
+	t.Helper()
+	c.cmd.Process.Signal(syscall.SIGTERM)
 	select {
-	case err := <-second.done:
-		second.done <- nil
+	case err := <-c.done:
+		c.done <- nil
 		if err != nil {
 			t.Fatalf("exit after SIGTERM: %v", err)
 		}

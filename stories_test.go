@@ -353,16 +353,7 @@ feeds:
 	if n := len(sent) - len(edits); n != 0 || calls > 2 {
 		t.Fatalf("chat %d got %d new messages and %d edit calls; want none and at most one repeat", chat, n, calls)
 	}
-	second.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-second.done:
-		second.done <- nil
-		if err != nil {
-			t.Fatalf("exit after SIGTERM: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("no exit within 10 s of SIGTERM")
-	}
+	second.stop(t)
 }
 
 // TestStoriesConfigCheck: -check names bad stories values; good ones and
