@@ -726,10 +726,13 @@ func cleanText(s string) string {
 }
 
 // outletPrefix matches the byline Vietnamese outlets put before the lead:
-// "(Dân trí) -", "(Chinhphu.vn) - ", "(PLO)-", "VOV.VN -", "LCĐT - ", "TTO -".
-// An upper-case token needs a space after the dash so that "COVID-19" stays.
+// "(Dân trí) -", "(Chinhphu.vn) - ", "(PLO)-", "VOV.VN -", "LCĐT - ", "TTO -",
+// and the dateline some put there instead, a place in capitals of two to
+// four words ("HÀ NỘI —", "TP. HỒ CHÍ MINH -"). An upper-case token needs a
+// space after the dash so that "COVID-19" stays; a place in ordinary case
+// ("Việt Nam – Hàn Quốc ký…") may be the sentence's subject and stays too.
 // It runs on plain text, never on HTML.
-var outletPrefix = regexp.MustCompile(`^(?:\([^()]{1,30}\)\s*[-–—]\s*|[\p{Lu}][\p{Lu}\p{N}]+(?:\.\p{L}{2,4})?\s*[-–—]\s+)`)
+var outletPrefix = regexp.MustCompile(`^(?:\([^()]{1,30}\)\s*[-–—]\s*|[\p{Lu}][\p{Lu}\p{N}]+(?:\.\p{L}{2,4})?\s*[-–—]\s+|[\p{Lu}][\p{Lu}.]+(?:\s[\p{Lu}][\p{Lu}.]*){1,3}\s*[-–—]\s+)`)
 
 // stripOutletPrefix removes the byline, twice over if the outlet's CMS
 // doubled it ("(Chinhphu.vn) - (Chinhphu.vn) - …" is in the samples).

@@ -316,3 +316,55 @@ func benchFixture(b *testing.B) []struct{ title, text string } {
 		Clean(string(raw)),
 	}}
 }
+
+// A sentence that opens in lower case is the tail of one broken too early
+// (VietNews has "… gia đình bà V." | "tố cáo ông A…"): even when it scores
+// best it comes with the sentence before it, or not at all.
+func TestSummarizerLowerCaseTail(t *testing.T) {
+	const (
+		head  = "Ngày 28/5, gia đình cháu bé 13 tuổi ở xã Chiềng Khoang đã làm đơn gửi cơ quan công an huyện Quỳnh Nhai, tỉnh Sơn La."
+		tail  = "tố cáo ông Mùa A Chơ \"hiếp dâm\" bệnh nhân trong khi chụp X-quang tại bệnh viện."
+		other = "Cơ quan điều tra đã khởi tố vụ án, khởi tố bị can đối với ông Mùa A Chơ, sinh năm 1991, về tội hiếp dâm người dưới 16 tuổi."
+	)
+	fillers := []string{
+		"Theo hồ sơ, ông Chơ là kỹ thuật viên của khoa chẩn đoán hình ảnh, làm việc tại bệnh viện từ nhiều năm nay.",
+		"Bệnh viện đã tạm đình chỉ công tác đối với kỹ thuật viên này để phục vụ công tác điều tra của cơ quan chức năng.",
+		"Sở Y tế tỉnh Sơn La yêu cầu các bệnh viện rà soát quy trình chụp chiếu đối với bệnh nhân là trẻ em.",
+		"Vụ việc đang được cơ quan chức năng tiếp tục điều tra, làm rõ để xử lý theo quy định của pháp luật.",
+	}
+	text := strings.Join(append([]string{other, head, tail}, fillers...), "\n")
+	title := "Kỹ thuật viên bị khởi tố tội hiếp dâm bé 13 tuổi"
+	if !opensInLowerCase(tail) || opensInLowerCase(head) || opensInLowerCase("iPhone 15 ra mắt tại Việt Nam.") {
+		t.Fatal("opensInLowerCase does not tell a tail from a sentence")
+	}
+	tests := []struct {
+		name string
+		s    Summarizer
+		want []string
+		not  []string
+	}{
+		{"taken with the sentence before it", Summarizer{MaxChars: 400, MaxSentences: 3, Model: modelFavouring(t, "quote")},
+			[]string{head + " " + tail}, nil},
+		{"dropped when the two do not fit", Summarizer{MaxChars: 160, MaxSentences: 2, Model: modelFavouring(t, "quote")},
+			nil, []string{"tố cáo"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := tt.s.Summarize(title, text)
+			t.Logf("summary: %q", got)
+			if got == "" {
+				t.Fatal("empty summary")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("summary %q lacks %q", got, w)
+				}
+			}
+			for _, w := range tt.not {
+				if strings.Contains(got, w) {
+					t.Errorf("summary %q has %q", got, w)
+				}
+			}
+		})
+	}
+}

@@ -95,7 +95,8 @@ type Summarizer struct {
 // sentence that repeats the title is never chosen, nor a subheading, nor
 // one too short to say anything (under five syllables) or longer than the
 // budget while another will do, nor one that opens with a connective
-// ("Tuy nhiên", "Do đó") without the sentence before it. Only when no
+// ("Tuy nhiên", "Do đó") or in lower case (the tail of a sentence
+// broken too early) without the sentence before it. Only when no
 // sentence fits is the first one cut, at a word, with "…".
 func (s Summarizer) Summarize(title, text string) string {
 	return strings.Join(s.sentences(title, text, defaultTuning), " ")
@@ -142,6 +143,7 @@ type sentence struct {
 	vec        termVec
 	heading    bool // a short line of its own without final punctuation: a subheading
 	connective bool // opens with "Tuy nhiên", "Do đó"…: it needs the sentence before it
+	continues  bool // opens in lower case: the rest of a sentence split too early, it needs the one before it too
 	score      float64
 }
 
@@ -265,7 +267,7 @@ func (s Summarizer) sentences(title, text string, tu tuning) []string {
 		}
 		if !needsAntecedent(c, all, nil) {
 			lead, leadAntecedent = c, nil
-		} else if prev := all[c.pos-1]; slices.Contains(pool, prev) && !prev.connective &&
+		} else if prev := all[c.pos-1]; slices.Contains(pool, prev) && !prev.leans() &&
 			prev.runes+1+c.runes <= maxChars && maxSentences >= 2 {
 			lead, leadAntecedent = c, prev
 		}
@@ -356,10 +358,25 @@ func opensWithConnective(s string) bool {
 	return false
 }
 
-// needsAntecedent reports whether c opens with a connective and the
-// sentence before it in the article is not in chosen.
+// leans reports whether the sentence cannot stand without the one before
+// it: it opens with a connective, or in lower case.
+func (c *sentence) leans() bool { return c.connective || c.continues }
+
+// needsAntecedent reports whether c leans on the sentence before it in the
+// article and that one is not in chosen.
 func needsAntecedent(c *sentence, all, chosen []*sentence) bool {
-	return c.connective && c.pos > 0 && !slices.Contains(chosen, all[c.pos-1])
+	return c.leans() && c.pos > 0 && !slices.Contains(chosen, all[c.pos-1])
+}
+
+// opensInLowerCase reports whether a sentence starts with a lower-case
+// word: the tail of one the source or the splitter broke too early ("…
+// gia đình bà V. | tố cáo ông A…"). A word with a capital inside (iPhone,
+// eKYC) is a name, not a tail.
+func opensInLowerCase(s string) bool {
+	head := strings.TrimLeftFunc(s, func(r rune) bool { return isOpener(r) || unicode.IsSpace(r) })
+	word, _, _ := strings.Cut(head, " ")
+	r, _ := utf8.DecodeRuneInString(word)
+	return unicode.IsLower(r) && !strings.ContainsFunc(word, unicode.IsUpper)
 }
 
 // withAntecedents drops from chosen (in article order) each sentence that
@@ -404,6 +421,7 @@ func splitArticle(text string) []*sentence {
 				words:      foldWords(t),
 				runes:      utf8.RuneCountInString(t),
 				connective: opensWithConnective(t),
+				continues:  opensInLowerCase(t),
 			}
 			st.heading = len(lines) > 1 && len(sents) == 1 && len(st.words) <= maxHeadingWords && !endsSentence(t) &&
 				!strings.HasSuffix(sentenceCore(t), ":")

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -49,7 +50,7 @@ func TestRun(t *testing.T) {
 	train, dev, out := filepath.Join(dir, "train.jsonl"), filepath.Join(dir, "dev.jsonl"), filepath.Join(dir, "w.json")
 	writeSet(t, train, 40)
 	writeSet(t, dev, 10)
-	if err := run(train, dev, out, feeds.TrainOptions{}); err != nil {
+	if err := run(io.Discard, train, dev, out, 0, feeds.TrainOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(out)
@@ -65,11 +66,44 @@ func TestRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	other := filepath.Join(dir, "other.json")
-	if err := run(bad, "", other, feeds.TrainOptions{}); err == nil {
+	if err := run(io.Discard, bad, "", other, 0, feeds.TrainOptions{}); err == nil {
 		t.Error("training on a broken file succeeded")
 	}
-	if err := run(filepath.Join(dir, "absent.jsonl"), "", other, feeds.TrainOptions{}); err == nil {
+	if err := run(io.Discard, filepath.Join(dir, "absent.jsonl"), "", other, 0, feeds.TrainOptions{}); err == nil {
 		t.Error("training on a missing file succeeded")
+	}
+	if _, err := os.Stat(other); err == nil {
+		t.Error("a failed training wrote weights")
+	}
+}
+
+// -holdout keeps the last articles out of training and reports ROUGE on
+// them; holding out every article is an error, not a model of nothing.
+func TestRunHoldout(t *testing.T) {
+	dir := t.TempDir()
+	train, out := filepath.Join(dir, "train.jsonl"), filepath.Join(dir, "w.json")
+	writeSet(t, train, 40)
+	var report strings.Builder
+	if err := run(&report, train, "", out, 10, feeds.TrainOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	got := report.String()
+	if !strings.Contains(got, "of 30 articles") {
+		t.Errorf("trained on other than the first 30 articles:\n%s", got)
+	}
+	if !strings.Contains(got, "held out (10 training articles), learned: ROUGE-1 ") {
+		t.Errorf("no ROUGE on the 10 held-out articles:\n%s", got)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := feeds.ParseSentenceModel(b); err != nil {
+		t.Errorf("the written weights do not load: %v", err)
+	}
+	other := filepath.Join(dir, "other.json")
+	if err := run(io.Discard, train, "", other, 40, feeds.TrainOptions{}); err == nil || !strings.Contains(err.Error(), "holdout 40") {
+		t.Errorf("holding out all 40 articles: err = %v, want one naming the holdout", err)
 	}
 	if _, err := os.Stat(other); err == nil {
 		t.Error("a failed training wrote weights")
