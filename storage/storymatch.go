@@ -3,10 +3,12 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"math"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -53,6 +55,12 @@ type StoryOptions struct {
 	// Threshold: the least similarity that joins a story; default
 	// DefaultStoryThreshold.
 	Threshold float64
+
+	// cache is what the matcher keeps between articles: set by
+	// withDefaults, so that EnableStories gives each store its own (the
+	// options are copied from it for every save). Options without one
+	// (matchStory given zero options) read everything from the store.
+	cache *storyCache
 }
 
 // Defaults of StoryOptions. The threshold was tuned on the story
@@ -68,6 +76,9 @@ func (o StoryOptions) withDefaults() StoryOptions {
 	}
 	if o.Threshold <= 0 {
 		o.Threshold = DefaultStoryThreshold
+	}
+	if o.cache == nil {
+		o.cache = newStoryCache()
 	}
 	return o
 }
@@ -418,23 +429,31 @@ func (x storyIDF) compute(feature string) float64 {
 	return x.word(feature)
 }
 
+// weight is what one occurrence of a feature weighs in the model.
+func (m storyModel) weight(x storyIDF, feature string) float64 {
+	if !m.idf {
+		return 1
+	}
+	w := x.of(feature)
+	switch m.idfPow {
+	case 0, 1:
+		return w
+	case 2:
+		return w * w
+	}
+	return math.Pow(w, m.idfPow)
+}
+
 // storyVector is features weighed by IDF, with its norm.
 type storyVector struct {
 	w    map[string]float64
 	norm float64
 }
 
-func (m storyModel) vector(f storyFeatures, idf storyIDF) storyVector {
-	v := storyVector{w: make(map[string]float64, len(f.terms))}
-	for t, tf := range f.terms {
-		x := tf
-		if m.idf {
-			w := idf.of(t)
-			if m.idfPow > 0 && m.idfPow != 1 {
-				w = math.Pow(w, m.idfPow)
-			}
-			x *= w
-		}
+func (m storyModel) vector(terms map[string]float64, idf storyIDF) storyVector {
+	v := storyVector{w: make(map[string]float64, len(terms))}
+	for t, tf := range terms {
+		x := tf * m.weight(idf, t)
 		v.w[t] = x
 		v.norm += x * x
 	}
@@ -457,6 +476,38 @@ func cosine(a, b storyVector) float64 {
 	return dot / (a.norm * b.norm)
 }
 
+// cosineTerms is the cosine of a vector and features given as a list: a
+// candidate's features are weighed and compared in one pass, without a
+// map of their own (most of the matcher's time went to building those).
+func (m storyModel) cosineTerms(a storyVector, terms []storyTerm, idf storyIDF) float64 {
+	var dot, norm float64
+	for _, t := range terms {
+		x := t.tf * m.weight(idf, t.key)
+		norm += x * x
+		if y, ok := a.w[t.key]; ok {
+			dot += x * y
+		}
+	}
+	if a.norm == 0 || norm == 0 {
+		return 0
+	}
+	return dot / (a.norm * math.Sqrt(norm))
+}
+
+// storyTerm is one feature of an article and its weighted occurrences.
+type storyTerm struct {
+	key string
+	tf  float64
+}
+
+func termList(terms map[string]float64) []storyTerm {
+	out := make([]storyTerm, 0, len(terms))
+	for k, tf := range terms {
+		out = append(out, storyTerm{k, tf})
+	}
+	return out
+}
+
 // rowsQuerier runs a reading query: a *sql.DB, a *sql.Tx.
 type rowsQuerier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
@@ -465,7 +516,10 @@ type rowsQuerier interface {
 // storyCandidate is an article of the window the new one is compared with.
 type storyCandidate struct {
 	id, story int64
-	features  storyFeatures
+	words     []string    // its distinct folded syllables
+	terms     []storyTerm // its features (with its page's text when body)
+	plain     []storyTerm // with body: its features without the page's text
+	body      bool
 }
 
 // storyCandidates are the new article's features and the articles of the
@@ -476,22 +530,124 @@ type storyCandidates struct {
 	idf          storyIDF
 }
 
+// storyCache is what one store's matcher keeps between articles, bounded
+// by count (two generations of a map each: a used entry is kept when its
+// generation is dropped, as in an LRU), not by the store's size:
+//   - the document frequencies of the words candidates bring beyond the
+//     new article's (most are the same few thousand syllables);
+//   - the features of recent candidates (the articles of the window that
+//     share telling words come back as candidates of article after
+//     article), checked against their title and lead as read.
+type storyCache struct {
+	mu   sync.Mutex
+	df   boundedMap[string, cachedDF]
+	docs boundedMap[int64, *cachedStoryDoc]
+}
+
+// Bounds of a storyCache: a generation of each map holds at most this
+// many entries (about 1 MB of words, 3 MB of articles' features).
+const (
+	storyCacheWords    = 1 << 14
+	storyCacheArticles = 512
+	// storyDFSlack: a cached document frequency is used while the store
+	// has grown by less than 1/storyDFSlack of its articles since it was
+	// read (counts only grow: a stale one can only overstate how rare a
+	// word is). The new article's own words are always read afresh.
+	storyDFSlack = 64
+)
+
+type cachedDF struct {
+	df, n float64 // the word's count, and the articles counted, when read
+}
+
+type cachedStoryDoc struct {
+	title, summary string
+	words          []string
+	terms          []storyTerm
+}
+
+func newStoryCache() *storyCache {
+	return &storyCache{
+		df:   boundedMap[string, cachedDF]{max: storyCacheWords},
+		docs: boundedMap[int64, *cachedStoryDoc]{max: storyCacheArticles},
+	}
+}
+
+// boundedMap is a map of at most 2×max entries: when the current
+// generation fills, it becomes the old one and the older is dropped; an
+// entry found in the old generation moves to the current one.
+type boundedMap[K comparable, V any] struct {
+	cur, old map[K]V
+	max      int
+}
+
+func (b *boundedMap[K, V]) get(k K) (V, bool) {
+	if v, ok := b.cur[k]; ok {
+		return v, true
+	}
+	v, ok := b.old[k]
+	if ok {
+		b.put(k, v)
+	}
+	return v, ok
+}
+
+func (b *boundedMap[K, V]) put(k K, v V) {
+	if b.cur == nil {
+		b.cur = make(map[K]V)
+	}
+	if _, ok := b.cur[k]; !ok && len(b.cur) >= b.max {
+		b.old, b.cur = b.cur, make(map[K]V, b.max)
+	}
+	b.cur[k] = v
+}
+
+func (b *boundedMap[K, V]) len() int { return len(b.cur) + len(b.old) }
+
 // matchStory finds the story doc belongs to among the articles published
 // within the window around it, excluding the article self (0 for none).
 // It only reads: call it in the transaction that stores the article, or
 // outside any. A StoryMatch with StoryID 0 means a new story.
 func matchStory(ctx context.Context, q rowsQuerier, self int64, doc StoryDoc, opt StoryOptions) (StoryMatch, error) {
 	opt = opt.withDefaults()
-	c, err := defaultStoryModel.candidates(ctx, q, self, doc, opt.Window)
+	c, err := defaultStoryModel.candidates(ctx, q, self, doc, opt.Window, opt.cache)
 	if err != nil {
 		return StoryMatch{}, err
 	}
 	return defaultStoryModel.decide(defaultStoryModel.score(c), opt.Threshold, nil), nil
 }
 
+// storySeenSlack: an article is stored as published at most an hour after
+// it was seen (effectivePublished), so every article published in the
+// window was seen at most this long before the window starts (an hour,
+// and another for a clock set back).
+const storySeenSlack = 2 * time.Hour
+
+// storyQueries[n] is the candidates query for n search words: each word's
+// postings among the newest articles (at most storyPostings of them, from
+// the window's first rowid on), the articles sharing the most weight of
+// them, and those of them published in the window.
+var storyQueries = func() []string {
+	out := make([]string, storyQueryWords+1)
+	for n := 1; n <= storyQueryWords; n++ {
+		parts := make([]string, n)
+		for i := range parts {
+			parts[i] = fmt.Sprintf(`SELECT * FROM (SELECT rowid AS id, ? AS w FROM articles_fts
+				WHERE articles_fts MATCH ? AND rowid >= ? ORDER BY rowid DESC LIMIT %d)`, storyPostings)
+		}
+		out[n] = fmt.Sprintf(`SELECT a.id, coalesce(a.story_id, a.id), a.title, a.summary, %%s
+			FROM (SELECT id, sum(w) AS shared FROM (%s) WHERE id != ? GROUP BY id ORDER BY shared DESC, id DESC LIMIT %d) c
+			JOIN articles a ON a.id = c.id
+			WHERE a.published_at BETWEEN ? AND ?
+			ORDER BY c.shared DESC, c.id DESC`, strings.Join(parts, " UNION ALL "), maxStoryCandidates)
+	}
+	return out
+}()
+
 // candidates finds the articles of the window that share the most of the
-// new article's telling words, and reads them.
-func (m storyModel) candidates(ctx context.Context, q rowsQuerier, self int64, doc StoryDoc, window time.Duration) (storyCandidates, error) {
+// new article's telling words, and reads them. cache, when not nil, holds
+// what earlier calls read (only for defaultStoryModel's features).
+func (m storyModel) candidates(ctx context.Context, q rowsQuerier, self int64, doc StoryDoc, window time.Duration, cache *storyCache) (storyCandidates, error) {
 	var c storyCandidates
 	forms := wordForms{}
 	c.doc = m.featuresOf(doc, false, forms)
@@ -507,10 +663,16 @@ func (m storyModel) candidates(ctx context.Context, q rowsQuerier, self int64, d
 	}
 	from, to := pub.Add(-window).UnixMilli(), pub.Add(window).UnixMilli()
 
-	// The window's rowids: the search index reads each word's postings
-	// between them only.
-	var lo, hi sql.NullInt64
-	if err := queryRow(ctx, q, `SELECT min(id), max(id) FROM articles WHERE published_at BETWEEN ? AND ?`, []any{from, to}, &lo, &hi); err != nil {
+	// The window's first rowid, in one probe of articles_seen: ids grow
+	// as articles are stored, and an article is stored when it is seen,
+	// at most storySeenSlack before its publication time. (Scanning the
+	// window's entries of articles_published for min(id) read thousands
+	// of them at a million articles.) Later rowids may hold articles
+	// published outside the window (an old item seen late): the
+	// candidates are filtered by publication time all the same.
+	var lo sql.NullInt64
+	if err := queryRow(ctx, q, `SELECT id FROM articles WHERE seen_at >= ? ORDER BY seen_at LIMIT 1`,
+		[]any{pub.Add(-window - storySeenSlack).UnixMilli()}, &lo); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return c, fmt.Errorf("storage: story window: %w", err)
 	}
 	if !lo.Valid {
@@ -519,6 +681,13 @@ func (m storyModel) candidates(ctx context.Context, q rowsQuerier, self int64, d
 	var err error
 	if c.idf, err = loadStoryIDF(ctx, q, c.doc.words); err != nil {
 		return c, err
+	}
+	if cache != nil {
+		cache.mu.Lock()
+		for _, w := range c.doc.words {
+			cache.df.put(w, cachedDF{c.idf.df[w], c.idf.n})
+		}
+		cache.mu.Unlock()
 	}
 
 	// Search by the most telling words: heaviest by weight and IDF, not
@@ -543,82 +712,70 @@ func (m storyModel) candidates(ctx context.Context, q rowsQuerier, self int64, d
 	if len(qs) == 0 {
 		return c, nil
 	}
-	var parts []string
-	args := []any{}
-	for i, w := range qs {
-		parts = append(parts, fmt.Sprintf(`SELECT * FROM (SELECT rowid, %d FROM articles_fts
-			WHERE articles_fts MATCH ? AND rowid BETWEEN ? AND ? ORDER BY rowid DESC LIMIT %d)`, i, storyPostings))
-		args = append(args, `{title_f summary_f} : "`+w.w+`"`, lo.Int64, hi.Int64)
+	args := make([]any, 0, 3*len(qs)+3)
+	for _, w := range qs {
+		args = append(args, w.score, `{title_f summary_f} : "`+w.w+`"`, lo.Int64)
 	}
-	rows, err := q.QueryContext(ctx, strings.Join(parts, " UNION ALL "), args...)
-	if err != nil {
-		return c, fmt.Errorf("storage: story candidates: %w", err)
-	}
-	shared := map[int64]float64{}
-	for rows.Next() {
-		var id int64
-		var i int
-		if err := rows.Scan(&id, &i); err != nil {
-			rows.Close()
-			return c, fmt.Errorf("storage: scan story candidate: %w", err)
-		}
-		if id != self {
-			shared[id] += qs[i].score
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return c, fmt.Errorf("storage: story candidates: %w", err)
-	}
-	ids := make([]int64, 0, len(shared))
-	for id := range shared {
-		ids = append(ids, id)
-	}
-	sort.Slice(ids, func(i, j int) bool {
-		if shared[ids[i]] != shared[ids[j]] {
-			return shared[ids[i]] > shared[ids[j]]
-		}
-		return ids[i] > ids[j]
-	})
-	ids = ids[:min(len(ids), maxStoryCandidates)]
-	if len(ids) == 0 {
-		return c, nil
-	}
-	if c.list, err = m.readCandidates(ctx, q, ids, from, to, doc.Body != "", forms); err != nil {
-		return c, err
-	}
-	// The candidates' other words weigh in their norms.
-	var more []string
-	for _, k := range c.list {
-		for _, w := range k.features.words {
-			if _, ok := c.idf.df[w]; !ok {
-				c.idf.df[w] = 0
-				more = append(more, w)
-			}
-		}
-	}
-	if err := c.idf.load(ctx, q, more); err != nil {
-		return c, err
-	}
-	return c, nil
-}
-
-// readCandidates reads the articles ids that are in the window, with
-// their stories; their page's text when withBody.
-func (m storyModel) readCandidates(ctx context.Context, q rowsQuerier, ids []int64, from, to int64, withBody bool, forms wordForms) ([]storyCandidate, error) {
-	args := make([]any, 0, len(ids)+2)
-	for _, id := range ids {
-		args = append(args, id)
-	}
-	args = append(args, from, to)
+	args = append(args, self, from, to)
+	withBody := doc.Body != ""
 	body := `''`
 	if withBody {
 		body = `coalesce((SELECT body FROM articles_fts WHERE rowid = a.id), '')`
 	}
-	rows, err := q.QueryContext(ctx, `SELECT a.id, coalesce(a.story_id, a.id), a.title, a.summary, `+body+`
-		FROM articles a WHERE a.id IN (?`+strings.Repeat(", ?", len(ids)-1)+`) AND a.published_at BETWEEN ? AND ?`, args...)
+	if c.list, err = m.readCandidates(ctx, q, fmt.Sprintf(storyQueries[len(qs)], body), args, withBody, forms, cache); err != nil {
+		return c, err
+	}
+	// The candidates' other words weigh in their norms.
+	var more []string
+	cache.lock()
+	for _, k := range c.list {
+		for _, w := range k.words {
+			if _, ok := c.idf.df[w]; ok {
+				continue
+			}
+			if cache != nil {
+				if e, ok := cache.df.get(w); ok && e.n <= c.idf.n && c.idf.n-e.n <= c.idf.n/storyDFSlack {
+					c.idf.df[w] = e.df
+					continue
+				}
+			}
+			c.idf.df[w] = 0
+			more = append(more, w)
+		}
+	}
+	cache.unlock()
+	if err := c.idf.load(ctx, q, more); err != nil {
+		return c, err
+	}
+	if cache != nil {
+		cache.mu.Lock()
+		for _, w := range more {
+			cache.df.put(w, cachedDF{c.idf.df[w], c.idf.n})
+		}
+		cache.mu.Unlock()
+	}
+	return c, nil
+}
+
+func (c *storyCache) lock() {
+	if c != nil {
+		c.mu.Lock()
+	}
+}
+
+func (c *storyCache) unlock() {
+	if c != nil {
+		c.mu.Unlock()
+	}
+}
+
+// readCandidates runs the candidates query and computes the features of
+// the articles it returns (with their page's text when withBody), or
+// takes them from cache when the article's title and lead are the same.
+func (m storyModel) readCandidates(ctx context.Context, q rowsQuerier, query string, args []any, withBody bool, forms wordForms, cache *storyCache) ([]storyCandidate, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("storage: read story candidates: %w", err)
+		return nil, fmt.Errorf("storage: story candidates: %w", err)
 	}
 	defer rows.Close()
 	var out []storyCandidate
@@ -628,11 +785,34 @@ func (m storyModel) readCandidates(ctx context.Context, q rowsQuerier, ids []int
 		if err := rows.Scan(&k.id, &k.story, &d.Title, &d.Summary, &d.Body); err != nil {
 			return nil, fmt.Errorf("storage: scan story candidate: %w", err)
 		}
-		k.features = m.featuresOf(d, withBody && d.Body != "", forms)
+		if withBody && d.Body != "" {
+			f := m.featuresOf(d, true, forms)
+			k.words, k.terms, k.plain, k.body = f.words, termList(f.terms), termList(f.plain), true
+			out = append(out, k)
+			continue
+		}
+		var hit *cachedStoryDoc
+		if cache != nil {
+			cache.mu.Lock()
+			if e, ok := cache.docs.get(k.id); ok && e.title == d.Title && e.summary == d.Summary {
+				hit = e
+			}
+			cache.mu.Unlock()
+		}
+		if hit == nil {
+			f := m.featuresOf(d, false, forms)
+			hit = &cachedStoryDoc{title: d.Title, summary: d.Summary, words: f.words, terms: termList(f.terms)}
+			if cache != nil {
+				cache.mu.Lock()
+				cache.docs.put(k.id, hit)
+				cache.mu.Unlock()
+			}
+		}
+		k.words, k.terms = hit.words, hit.terms
 		out = append(out, k)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("storage: read story candidates: %w", err)
+		return nil, fmt.Errorf("storage: story candidates: %w", err)
 	}
 	return out, nil
 }
@@ -692,24 +872,33 @@ type scored struct {
 type scoredCandidate struct {
 	id, story int64
 	score     float64     // similarity with the new article
-	vec       storyVector // without its page's text, for the story as a whole
+	vec       storyVector // without its page's text, for the story as a whole (only when the model compares with it)
 }
 
 // score compares the new article with each candidate.
 func (m storyModel) score(c storyCandidates) scored {
-	out := scored{doc: m.vector(c.doc, c.idf)}
+	out := scored{doc: m.vector(c.doc.terms, c.idf)}
 	var docBody storyVector
 	if c.docBody.terms != nil {
-		docBody = m.vector(c.docBody, c.idf)
+		docBody = m.vector(c.docBody.terms, c.idf)
 	}
 	for _, k := range c.list {
 		sc := scoredCandidate{id: k.id, story: k.story}
-		if k.features.body && docBody.w != nil {
-			sc.score = cosine(docBody, m.vector(k.features, c.idf))
-			sc.vec = m.vector(storyFeatures{terms: k.features.plain}, c.idf)
+		plain := k.terms
+		if k.body {
+			plain = k.plain
+		}
+		if k.body && docBody.w != nil {
+			sc.score = m.cosineTerms(docBody, k.terms, c.idf)
 		} else {
-			sc.vec = m.vector(k.features, c.idf)
-			sc.score = cosine(out.doc, sc.vec)
+			sc.score = m.cosineTerms(out.doc, plain, c.idf)
+		}
+		if m.story {
+			terms := make(map[string]float64, len(plain))
+			for _, t := range plain {
+				terms[t.key] = t.tf
+			}
+			sc.vec = m.vector(terms, c.idf)
 		}
 		out.cands = append(out.cands, sc)
 	}

@@ -153,7 +153,7 @@ func replayStories(t *testing.T, arts []storyEvalArticle, background int) storyR
 			if i == withBodyMethod {
 				d.Body = a.Body
 			}
-			c, err := m.model.candidates(ctx, s.db, id, d, DefaultStoryWindow)
+			c, err := m.model.candidates(ctx, s.db, id, d, DefaultStoryWindow, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
