@@ -245,7 +245,10 @@ func (f wordForms) of(word string) (exact, folded string) {
 			folded = Fold(exact)
 		}
 	}
-	if f != nil && len(f) < 1<<14 { // bounded: one match meets a few thousand words at most
+	if f != nil {
+		if len(f) >= storyCacheForms { // bounded: Vietnamese has some 7 000 syllables; names and foreign words make the rest
+			clear(f)
+		}
 		f[word] = [2]string{exact, folded}
 	}
 	return exact, folded
@@ -434,7 +437,11 @@ func (m storyModel) weight(x storyIDF, feature string) float64 {
 	if !m.idf {
 		return 1
 	}
-	w := x.of(feature)
+	return m.power(x.of(feature))
+}
+
+// power is an IDF raised to the model's power.
+func (m storyModel) power(w float64) float64 {
 	switch m.idfPow {
 	case 0, 1:
 		return w
@@ -482,7 +489,10 @@ func cosine(a, b storyVector) float64 {
 func (m storyModel) cosineTerms(a storyVector, terms []storyTerm, idf storyIDF) float64 {
 	var dot, norm float64
 	for _, t := range terms {
-		x := t.tf * m.weight(idf, t.key)
+		x := t.tf
+		if m.idf {
+			x *= m.power(t.idf(idf))
+		}
 		norm += x * x
 		if y, ok := a.w[t.key]; ok {
 			dot += x * y
@@ -498,12 +508,42 @@ func (m storyModel) cosineTerms(a storyVector, terms []storyTerm, idf storyIDF) 
 type storyTerm struct {
 	key string
 	tf  float64
+	// words are the syllables whose IDF the feature takes (storyIDF.of),
+	// found once with the features; nil for a syllable, which is its own.
+	words []string
 }
 
-func termList(terms map[string]float64) []storyTerm {
+// idf is the term's IDF, storyIDF.of without parsing its key again.
+func (t storyTerm) idf(x storyIDF) float64 {
+	if t.words == nil {
+		return x.of(t.key)
+	}
+	best := 0.0
+	for _, w := range t.words {
+		best = max(best, x.of(w))
+	}
+	return best
+}
+
+// termList lists features with the syllables their IDF is taken from, as
+// storyIDF.compute finds them.
+func termList(terms map[string]float64, forms wordForms) []storyTerm {
 	out := make([]storyTerm, 0, len(terms))
 	for k, tf := range terms {
-		out = append(out, storyTerm{k, tf})
+		t := storyTerm{key: k, tf: tf}
+		switch {
+		case strings.HasPrefix(k, pairMark), strings.HasPrefix(k, nameMark):
+			t.words = strings.Fields(k[1:])
+		case strings.HasPrefix(k, accentMark):
+			_, folded := forms.of(k[len(accentMark):])
+			t.words = []string{folded}
+		case strings.HasPrefix(k, numberMark):
+			t.words = Words(k[1:])
+		}
+		if t.words == nil && k != "" && strings.ContainsAny(k[:1], pairMark+nameMark+accentMark+numberMark) {
+			t.words = []string{} // as compute: no syllable, IDF 0
+		}
+		out = append(out, t)
 	}
 	return out
 }
@@ -542,6 +582,9 @@ type storyCache struct {
 	mu   sync.Mutex
 	df   boundedMap[string, cachedDF]
 	docs boundedMap[int64, *cachedStoryDoc]
+	// forms are the words' folded forms (normalising Unicode was a fifth
+	// of computing features); wordForms.of bounds it.
+	forms wordForms
 }
 
 // Bounds of a storyCache: a generation of each map holds at most this
@@ -549,6 +592,7 @@ type storyCache struct {
 const (
 	storyCacheWords    = 1 << 14
 	storyCacheArticles = 512
+	storyCacheForms    = 1 << 15
 	// storyDFSlack: a cached document frequency is used while the store
 	// has grown by less than 1/storyDFSlack of its articles since it was
 	// read (counts only grow: a stale one can only overstate how rare a
@@ -568,8 +612,9 @@ type cachedStoryDoc struct {
 
 func newStoryCache() *storyCache {
 	return &storyCache{
-		df:   boundedMap[string, cachedDF]{max: storyCacheWords},
-		docs: boundedMap[int64, *cachedStoryDoc]{max: storyCacheArticles},
+		df:    boundedMap[string, cachedDF]{max: storyCacheWords},
+		docs:  boundedMap[int64, *cachedStoryDoc]{max: storyCacheArticles},
+		forms: wordForms{},
 	}
 }
 
@@ -650,10 +695,15 @@ var storyQueries = func() []string {
 func (m storyModel) candidates(ctx context.Context, q rowsQuerier, self int64, doc StoryDoc, window time.Duration, cache *storyCache) (storyCandidates, error) {
 	var c storyCandidates
 	forms := wordForms{}
+	if cache != nil {
+		forms = cache.forms
+	}
+	cache.lock()
 	c.doc = m.featuresOf(doc, false, forms)
 	if doc.Body != "" {
 		c.docBody = m.featuresOf(doc, true, forms)
 	}
+	cache.unlock()
 	if len(c.doc.words) == 0 {
 		return c, nil
 	}
@@ -785,30 +835,27 @@ func (m storyModel) readCandidates(ctx context.Context, q rowsQuerier, query str
 		if err := rows.Scan(&k.id, &k.story, &d.Title, &d.Summary, &d.Body); err != nil {
 			return nil, fmt.Errorf("storage: scan story candidate: %w", err)
 		}
+		cache.lock()
 		if withBody && d.Body != "" {
 			f := m.featuresOf(d, true, forms)
-			k.words, k.terms, k.plain, k.body = f.words, termList(f.terms), termList(f.plain), true
-			out = append(out, k)
-			continue
-		}
-		var hit *cachedStoryDoc
-		if cache != nil {
-			cache.mu.Lock()
-			if e, ok := cache.docs.get(k.id); ok && e.title == d.Title && e.summary == d.Summary {
-				hit = e
-			}
-			cache.mu.Unlock()
-		}
-		if hit == nil {
-			f := m.featuresOf(d, false, forms)
-			hit = &cachedStoryDoc{title: d.Title, summary: d.Summary, words: f.words, terms: termList(f.terms)}
+			k.words, k.terms, k.plain, k.body = f.words, termList(f.terms, forms), termList(f.plain, forms), true
+		} else {
+			var hit *cachedStoryDoc
 			if cache != nil {
-				cache.mu.Lock()
-				cache.docs.put(k.id, hit)
-				cache.mu.Unlock()
+				if e, ok := cache.docs.get(k.id); ok && e.title == d.Title && e.summary == d.Summary {
+					hit = e
+				}
 			}
+			if hit == nil {
+				f := m.featuresOf(d, false, forms)
+				hit = &cachedStoryDoc{title: d.Title, summary: d.Summary, words: f.words, terms: termList(f.terms, forms)}
+				if cache != nil {
+					cache.docs.put(k.id, hit)
+				}
+			}
+			k.words, k.terms = hit.words, hit.terms
 		}
-		k.words, k.terms = hit.words, hit.terms
+		cache.unlock()
 		out = append(out, k)
 	}
 	if err := rows.Err(); err != nil {

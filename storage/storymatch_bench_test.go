@@ -28,44 +28,61 @@ func BenchmarkMatchStory(b *testing.B) {
 		sizes = append(sizes, 100_000, 1_000_000)
 	}
 	for _, n := range sizes {
-		b.Run(fmt.Sprintf("articles=%d", n), func(b *testing.B) {
-			s := storyBenchStore(b, n)
-			ctx := context.Background()
-			arts := loadStoryEval(b)
-			end := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
-			rng := rand.New(rand.NewPCG(12, uint64(n)))
-			docs := make([]StoryDoc, 1000)
-			for i := range docs {
-				a := arts[rng.IntN(len(arts))]
-				// A poll's new article: published within the store's last
-				// day, its window the 72 hours before (and the hour after).
-				docs[i] = StoryDoc{Title: a.Title, Summary: a.Sapo,
-					Published: end.Add(-time.Duration(rng.Int64N(int64(24 * time.Hour))))}
+		for _, cached := range []bool{true, false} {
+			name := fmt.Sprintf("articles=%d/cache=on", n)
+			if !cached {
+				name = fmt.Sprintf("articles=%d/cache=off", n)
 			}
-			for _, d := range docs[:100] { // warm the page cache as a running bot has it
-				if _, err := matchStory(ctx, s.db, 0, d, StoryOptions{}); err != nil {
-					b.Fatal(err)
+			b.Run(name, func(b *testing.B) {
+				s := storyBenchStore(b, n)
+				ctx := context.Background()
+				arts := loadStoryEval(b)
+				end := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+				rng := rand.New(rand.NewPCG(12, uint64(n)))
+				docs := make([]StoryDoc, 1000)
+				for i := range docs {
+					a := arts[rng.IntN(len(arts))]
+					// A poll's new article: published within the store's last
+					// day, its window the 72 hours before (and the hour after).
+					docs[i] = StoryDoc{Title: a.Title, Summary: a.Sapo,
+						Published: end.Add(-time.Duration(rng.Int64N(int64(24 * time.Hour))))}
 				}
-			}
-			ds := make([]time.Duration, 0, b.N)
-			joined := 0
-			cpu := cpuTime()
-			for i := 0; b.Loop(); i++ {
-				start := time.Now()
-				m, err := matchStory(ctx, s.db, 0, docs[i%len(docs)], StoryOptions{})
-				if err != nil {
-					b.Fatal(err)
+				// The options a store's EnableStories keeps, with the matcher's
+				// cache (word counts, candidates' features) as a running bot
+				// has it; cache=off: every call reads everything.
+				opt := StoryOptions{}.withDefaults()
+				if !cached {
+					opt = StoryOptions{}
 				}
-				ds = append(ds, time.Since(start))
-				if m.StoryID != 0 {
-					joined++
+				for _, d := range docs[:100] { // warm the page cache (and the matcher's) as a running bot has them
+					if _, err := matchStory(ctx, s.db, 0, d, opt); err != nil {
+						b.Fatal(err)
+					}
 				}
-			}
-			cpu = cpuTime() - cpu
-			percentiles(b, ds)
-			b.ReportMetric(float64(cpu.Microseconds())/1000/float64(len(ds)), "cpu-ms/op")
-			b.ReportMetric(float64(joined)/float64(len(ds)), "joined")
-		})
+				ds := make([]time.Duration, 0, b.N)
+				joined := 0
+				cpu := cpuTime()
+				for i := 0; b.Loop(); i++ {
+					start := time.Now()
+					m, err := matchStory(ctx, s.db, 0, docs[i%len(docs)], opt)
+					if err != nil {
+						b.Fatal(err)
+					}
+					ds = append(ds, time.Since(start))
+					if m.StoryID != 0 {
+						joined++
+					}
+				}
+				cpu = cpuTime() - cpu
+				percentiles(b, ds)
+				b.ReportMetric(float64(cpu.Microseconds())/1000/float64(len(ds)), "cpu-ms/op")
+				b.ReportMetric(float64(joined)/float64(len(ds)), "joined")
+				if opt.cache != nil {
+					b.ReportMetric(float64(opt.cache.df.len()), "cached-words")
+					b.ReportMetric(float64(opt.cache.docs.len()), "cached-articles")
+				}
+			})
+		}
 	}
 }
 
