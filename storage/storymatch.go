@@ -3,7 +3,6 @@ package storage
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -593,11 +592,14 @@ const (
 	storyCacheWords    = 1 << 14
 	storyCacheArticles = 512
 	storyCacheForms    = 1 << 15
-	// storyDFSlack: a cached document frequency is used while the store
-	// has grown by less than 1/storyDFSlack of its articles since it was
-	// read (counts only grow: a stale one can only overstate how rare a
-	// word is). The new article's own words are always read afresh.
+	// storyDFSlack: a cached document frequency of a word only candidates
+	// use is used while the store has grown by less than 1/storyDFSlack of
+	// its articles since it was read (counts only grow: a stale one can
+	// only overstate how rare a word is).
 	storyDFSlack = 64
+	// storyDFDrift: the new article's words, which weigh most, are held to
+	// a drift of their own count (see candidates).
+	storyDFDrift = 32
 )
 
 type cachedDF struct {
@@ -720,24 +722,26 @@ func (m storyModel) candidates(ctx context.Context, q rowsQuerier, self int64, d
 	// of them at a million articles.) Later rowids may hold articles
 	// published outside the window (an old item seen late): the
 	// candidates are filtered by publication time all the same.
+	// With it, the number of articles counted, for the IDF.
 	var lo sql.NullInt64
-	if err := queryRow(ctx, q, `SELECT id FROM articles WHERE seen_at >= ? ORDER BY seen_at LIMIT 1`,
-		[]any{pub.Add(-window - storySeenSlack).UnixMilli()}, &lo); err != nil && !errors.Is(err, sql.ErrNoRows) {
+	c.idf = storyIDF{df: make(map[string]float64, len(c.doc.words)*8), memo: map[string]float64{}}
+	if err := queryRow(ctx, q, `SELECT (SELECT id FROM articles WHERE seen_at >= ? ORDER BY seen_at LIMIT 1),
+		coalesce((SELECT df FROM story_terms WHERE term = ''), 0)`,
+		[]any{pub.Add(-window - storySeenSlack).UnixMilli()}, &lo, &c.idf.n); err != nil {
 		return c, fmt.Errorf("storage: story window: %w", err)
 	}
 	if !lo.Valid {
 		return c, nil
 	}
-	var err error
-	if c.idf, err = loadStoryIDF(ctx, q, c.doc.words); err != nil {
+	// The new article's words weigh most: a cached count serves only
+	// while it cannot have grown by more than 1/storyDFDrift (the store
+	// has grown by less than that share of it), an IDF off by at most
+	// 0.03; a rare word's count, which a breaking story changes, is read
+	// afresh whenever an article was stored since.
+	if err := c.idf.loadCached(ctx, q, c.doc.words, cache, func(e cachedDF, n float64) bool {
+		return n-e.n <= e.df/storyDFDrift
+	}); err != nil {
 		return c, err
-	}
-	if cache != nil {
-		cache.mu.Lock()
-		for _, w := range c.doc.words {
-			cache.df.put(w, cachedDF{c.idf.df[w], c.idf.n})
-		}
-		cache.mu.Unlock()
 	}
 
 	// Search by the most telling words: heaviest by weight and IDF, not
@@ -772,39 +776,59 @@ func (m storyModel) candidates(ctx context.Context, q rowsQuerier, self int64, d
 	if withBody {
 		body = `coalesce((SELECT body FROM articles_fts WHERE rowid = a.id), '')`
 	}
+	var err error
 	if c.list, err = m.readCandidates(ctx, q, fmt.Sprintf(storyQueries[len(qs)], body), args, withBody, forms, cache); err != nil {
 		return c, err
 	}
-	// The candidates' other words weigh in their norms.
+	// The candidates' other words weigh only in their norms: a stale
+	// count there (counts only grow) overstates a norm, so it can only
+	// lower a similarity, never make a wrong match.
 	var more []string
-	cache.lock()
+	seen := map[string]bool{}
 	for _, k := range c.list {
 		for _, w := range k.words {
-			if _, ok := c.idf.df[w]; ok {
-				continue
+			if _, ok := c.idf.df[w]; !ok && !seen[w] {
+				seen[w] = true
+				more = append(more, w)
 			}
-			if cache != nil {
-				if e, ok := cache.df.get(w); ok && e.n <= c.idf.n && c.idf.n-e.n <= c.idf.n/storyDFSlack {
-					c.idf.df[w] = e.df
-					continue
-				}
-			}
-			c.idf.df[w] = 0
-			more = append(more, w)
 		}
 	}
-	cache.unlock()
-	if err := c.idf.load(ctx, q, more); err != nil {
+	if err := c.idf.loadCached(ctx, q, more, cache, func(e cachedDF, n float64) bool {
+		return n-e.n <= n/storyDFSlack
+	}); err != nil {
 		return c, err
+	}
+	return c, nil
+}
+
+// loadCached sets the document frequencies of words, from cache where
+// fresh says its entry still serves (given the articles counted now, x.n),
+// otherwise from the store, and keeps what it read in cache.
+func (x *storyIDF) loadCached(ctx context.Context, q rowsQuerier, words []string, cache *storyCache, fresh func(e cachedDF, n float64) bool) error {
+	var read []string
+	cache.lock()
+	for _, w := range words {
+		if cache != nil {
+			if e, ok := cache.df.get(w); ok && e.n <= x.n && fresh(e, x.n) {
+				x.df[w] = e.df
+				continue
+			}
+		}
+		x.df[w] = 0 // a word no article used has no row
+		read = append(read, w)
+	}
+	cache.unlock()
+	if err := x.load(ctx, q, read); err != nil {
+		return err
 	}
 	if cache != nil {
 		cache.mu.Lock()
-		for _, w := range more {
-			cache.df.put(w, cachedDF{c.idf.df[w], c.idf.n})
+		for _, w := range read {
+			cache.df.put(w, cachedDF{x.df[w], x.n})
 		}
 		cache.mu.Unlock()
 	}
-	return c, nil
+	return nil
 }
 
 func (c *storyCache) lock() {
@@ -864,18 +888,8 @@ func (m storyModel) readCandidates(ctx context.Context, q rowsQuerier, query str
 	return out, nil
 }
 
-// loadStoryIDF reads the number of articles counted and the document
-// frequencies of words.
-func loadStoryIDF(ctx context.Context, q rowsQuerier, words []string) (storyIDF, error) {
-	x := storyIDF{df: make(map[string]float64, len(words)*4), memo: map[string]float64{}}
-	for _, w := range words {
-		x.df[w] = 0
-	}
-	return x, x.load(ctx, q, append([]string{""}, words...))
-}
-
-// load reads the document frequencies of words ("" is the number of
-// articles) into x.
+// load reads the document frequencies of words into x (a word without a
+// row keeps what x has).
 func (x *storyIDF) load(ctx context.Context, q rowsQuerier, words []string) error {
 	for len(words) > 0 {
 		chunk := words[:min(len(words), 500)] // SQLite's limit on parameters is far above
@@ -895,11 +909,7 @@ func (x *storyIDF) load(ctx context.Context, q rowsQuerier, words []string) erro
 				rows.Close()
 				return fmt.Errorf("storage: scan story word count: %w", err)
 			}
-			if term == "" {
-				x.n = df
-			} else {
-				x.df[term] = df
-			}
+			x.df[term] = df
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
