@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"hash/maphash"
 	"math"
 	"sort"
 	"strings"
@@ -488,7 +489,7 @@ func cosine(a, b storyVector) float64 {
 func (m storyModel) cosineTerms(a storyVector, terms []storyTerm, idf storyIDF) float64 {
 	var dot, norm float64
 	for _, t := range terms {
-		x := t.tf
+		x := float64(t.tf)
 		if m.idf {
 			x *= m.power(t.idf(idf))
 		}
@@ -503,44 +504,54 @@ func (m storyModel) cosineTerms(a storyVector, terms []storyTerm, idf storyIDF) 
 	return dot / (a.norm * math.Sqrt(norm))
 }
 
-// storyTerm is one feature of an article and its weighted occurrences.
+// storyTerm is one feature of an article and its weighted occurrences,
+// compact: the cache holds thousands of articles' features.
 type storyTerm struct {
-	key string
-	tf  float64
-	// words are the syllables whose IDF the feature takes (storyIDF.of),
-	// found once with the features; nil for a syllable, which is its own.
-	words []string
+	key  string
+	tf   float32 // sums of units, halves and quarters: exact in a float32
+	kind termKind
 }
 
-// idf is the term's IDF, storyIDF.of without parsing its key again.
+// termKind says where a feature's IDF comes from (storyIDF.compute).
+type termKind uint8
+
+const (
+	termWord   termKind = iota // a syllable: its own
+	termSpaced                 // a pair or a name: its rarest syllable, between the spaces of its key
+	termOther                  // an accented syllable, a number: storyIDF.of
+)
+
+// idf is the term's IDF, storyIDF.of without splitting its key into new
+// strings.
 func (t storyTerm) idf(x storyIDF) float64 {
-	if t.words == nil {
+	if t.kind != termSpaced {
 		return x.of(t.key)
 	}
 	best := 0.0
-	for _, w := range t.words {
-		best = max(best, x.of(w))
+	for rest := t.key[1:]; rest != ""; {
+		w := rest
+		if i := strings.IndexByte(rest, ' '); i >= 0 {
+			w, rest = rest[:i], rest[i+1:]
+		} else {
+			rest = ""
+		}
+		if w != "" {
+			best = max(best, x.of(w))
+		}
 	}
 	return best
 }
 
-// termList lists features with the syllables their IDF is taken from, as
-// storyIDF.compute finds them.
-func termList(terms map[string]float64, forms wordForms) []storyTerm {
+// termList lists features with where their IDF comes from.
+func termList(terms map[string]float64) []storyTerm {
 	out := make([]storyTerm, 0, len(terms))
 	for k, tf := range terms {
-		t := storyTerm{key: k, tf: tf}
+		t := storyTerm{key: k, tf: float32(tf)}
 		switch {
 		case strings.HasPrefix(k, pairMark), strings.HasPrefix(k, nameMark):
-			t.words = strings.Fields(k[1:])
-		case strings.HasPrefix(k, accentMark):
-			_, folded := forms.of(k[len(accentMark):])
-			t.words = []string{folded}
-		case strings.HasPrefix(k, numberMark):
-			t.words = Words(k[1:])
-		}
-		if t.words == nil && k != "" && strings.ContainsAny(k[:1], pairMark+nameMark+accentMark+numberMark) {
-			t.words = []string{} // as compute: no syllable, IDF 0
+			t.kind = termSpaced
+		case strings.HasPrefix(k, accentMark), strings.HasPrefix(k, numberMark):
+			t.kind = termOther
 		}
 		out = append(out, t)
 	}
@@ -555,7 +566,6 @@ type rowsQuerier interface {
 // storyCandidate is an article of the window the new one is compared with.
 type storyCandidate struct {
 	id, story int64
-	words     []string    // its distinct folded syllables
 	terms     []storyTerm // its features (with its page's text when body)
 	plain     []storyTerm // with body: its features without the page's text
 	body      bool
@@ -576,11 +586,12 @@ type storyCandidates struct {
 //     new article's (most are the same few thousand syllables);
 //   - the features of recent candidates (the articles of the window that
 //     share telling words come back as candidates of article after
-//     article), checked against their title and lead as read.
+//     article), checked against a hash of their title and lead as read.
 type storyCache struct {
 	mu   sync.Mutex
 	df   boundedMap[string, cachedDF]
 	docs boundedMap[int64, *cachedStoryDoc]
+	seed maphash.Seed // of sum
 	// forms are the words' folded forms (normalising Unicode was a fifth
 	// of computing features); wordForms.of bounds it.
 	forms wordForms
@@ -590,7 +601,7 @@ type storyCache struct {
 // many entries (about 1 MB of words, 3 MB of articles' features).
 const (
 	storyCacheWords    = 1 << 14
-	storyCacheArticles = 512
+	storyCacheArticles = 1024
 	storyCacheForms    = 1 << 15
 	// storyDFSlack: a cached document frequency of a word only candidates
 	// use is used while the store has grown by less than 1/storyDFSlack of
@@ -607,9 +618,18 @@ type cachedDF struct {
 }
 
 type cachedStoryDoc struct {
-	title, summary string
-	words          []string
-	terms          []storyTerm
+	sum   uint64 // of the title and lead the features are of
+	terms []storyTerm
+}
+
+// sum is a hash of what the features of d are computed from.
+func (c *storyCache) sum(d StoryDoc) uint64 {
+	var h maphash.Hash
+	h.SetSeed(c.seed)
+	h.WriteString(d.Title)
+	h.WriteByte(0)
+	h.WriteString(d.Summary)
+	return h.Sum64()
 }
 
 func newStoryCache() *storyCache {
@@ -617,6 +637,7 @@ func newStoryCache() *storyCache {
 		df:    boundedMap[string, cachedDF]{max: storyCacheWords},
 		docs:  boundedMap[int64, *cachedStoryDoc]{max: storyCacheArticles},
 		forms: wordForms{},
+		seed:  maphash.MakeSeed(),
 	}
 }
 
@@ -786,7 +807,11 @@ func (m storyModel) candidates(ctx context.Context, q rowsQuerier, self int64, d
 	var more []string
 	seen := map[string]bool{}
 	for _, k := range c.list {
-		for _, w := range k.words {
+		for _, t := range k.terms {
+			if t.kind != termWord {
+				continue
+			}
+			w := t.key
 			if _, ok := c.idf.df[w]; !ok && !seen[w] {
 				seen[w] = true
 				more = append(more, w)
@@ -862,22 +887,23 @@ func (m storyModel) readCandidates(ctx context.Context, q rowsQuerier, query str
 		cache.lock()
 		if withBody && d.Body != "" {
 			f := m.featuresOf(d, true, forms)
-			k.words, k.terms, k.plain, k.body = f.words, termList(f.terms, forms), termList(f.plain, forms), true
+			k.terms, k.plain, k.body = termList(f.terms), termList(f.plain), true
 		} else {
 			var hit *cachedStoryDoc
+			var sum uint64
 			if cache != nil {
-				if e, ok := cache.docs.get(k.id); ok && e.title == d.Title && e.summary == d.Summary {
+				sum = cache.sum(d)
+				if e, ok := cache.docs.get(k.id); ok && e.sum == sum {
 					hit = e
 				}
 			}
 			if hit == nil {
-				f := m.featuresOf(d, false, forms)
-				hit = &cachedStoryDoc{title: d.Title, summary: d.Summary, words: f.words, terms: termList(f.terms, forms)}
+				hit = &cachedStoryDoc{sum: sum, terms: termList(m.featuresOf(d, false, forms).terms)}
 				if cache != nil {
 					cache.docs.put(k.id, hit)
 				}
 			}
-			k.words, k.terms = hit.words, hit.terms
+			k.terms = hit.terms
 		}
 		cache.unlock()
 		out = append(out, k)
@@ -953,7 +979,7 @@ func (m storyModel) score(c storyCandidates) scored {
 		if m.story {
 			terms := make(map[string]float64, len(plain))
 			for _, t := range plain {
-				terms[t.key] = t.tf
+				terms[t.key] = float64(t.tf)
 			}
 			sc.vec = m.vector(terms, c.idf)
 		}
