@@ -387,9 +387,10 @@ func storyNames(toks []storyToken) []string {
 // storyIDF is the inverse document frequency of the words the matcher met,
 // from story_terms.
 type storyIDF struct {
-	n    float64            // articles counted
-	df   map[string]float64 // folded syllable → articles using it
-	memo map[string]float64 // feature → its IDF, computed once a match
+	n     float64            // articles counted
+	df    map[string]float64 // folded syllable → articles using it
+	memo  map[string]float64 // feature → its IDF, computed once a match
+	forms wordForms          // folded forms of accented syllables; nil: none kept
 }
 
 // word is a syllable's IDF: at least 1, so that a word every article uses
@@ -420,7 +421,7 @@ func (x storyIDF) compute(feature string) float64 {
 		}
 		return best
 	case strings.HasPrefix(feature, accentMark):
-		_, folded := wordForms(nil).of(feature[len(accentMark):])
+		_, folded := x.forms.of(feature[len(accentMark):])
 		return x.word(folded)
 	case strings.HasPrefix(feature, numberMark):
 		best := 0.0
@@ -682,7 +683,10 @@ func matchStory(ctx context.Context, q rowsQuerier, self int64, doc StoryDoc, op
 	if err != nil {
 		return StoryMatch{}, err
 	}
-	return defaultStoryModel.decide(defaultStoryModel.score(c), opt.Threshold, nil), nil
+	opt.cache.lock() // scoring folds accented syllables with the cache's forms
+	sc := defaultStoryModel.score(c)
+	opt.cache.unlock()
+	return defaultStoryModel.decide(sc, opt.Threshold, nil), nil
 }
 
 // storySeenSlack: an article is stored as published at most an hour after
@@ -746,6 +750,9 @@ func (m storyModel) candidates(ctx context.Context, q rowsQuerier, self int64, d
 	// With it, the number of articles counted, for the IDF.
 	var lo sql.NullInt64
 	c.idf = storyIDF{df: make(map[string]float64, len(c.doc.words)*8), memo: map[string]float64{}}
+	if cache != nil {
+		c.idf.forms = cache.forms // used under the cache's lock only
+	}
 	if err := queryRow(ctx, q, `SELECT (SELECT id FROM articles WHERE seen_at >= ? ORDER BY seen_at LIMIT 1),
 		coalesce((SELECT df FROM story_terms WHERE term = ''), 0)`,
 		[]any{pub.Add(-window - storySeenSlack).UnixMilli()}, &lo, &c.idf.n); err != nil {
