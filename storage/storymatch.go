@@ -487,12 +487,25 @@ func cosine(a, b storyVector) float64 {
 // cosineTerms is the cosine of a vector and features given as a list: a
 // candidate's features are weighed and compared in one pass, without a
 // map of their own (most of the matcher's time went to building those).
-func (m storyModel) cosineTerms(a storyVector, terms []storyTerm, idf storyIDF) float64 {
+// words are the syllables the terms' indices point to: each one's IDF is
+// looked up once, not once for every feature it is part of.
+func (m storyModel) cosineTerms(a storyVector, terms []storyTerm, words []string, idf storyIDF) float64 {
+	var wordIDF []float64
+	if m.idf {
+		wordIDF = make([]float64, len(words))
+		for i, w := range words {
+			wordIDF[i] = idf.of(w)
+		}
+	}
 	var dot, norm float64
 	for _, t := range terms {
 		x := float64(t.tf)
 		if m.idf {
-			x *= m.power(t.idf(idf))
+			if t.kind == termIndexed {
+				x *= m.power(max(wordIDF[t.w[0]], wordIDF[t.w[1]]))
+			} else {
+				x *= m.power(t.idf(idf))
+			}
 		}
 		norm += x * x
 		if y, ok := a.w[t.key]; ok {
@@ -511,15 +524,16 @@ type storyTerm struct {
 	key  string
 	tf   float32 // sums of units, halves and quarters: exact in a float32
 	kind termKind
+	w    [2]uint16 // termIndexed: the article's syllables (its words) whose IDF it takes, the rarer
 }
 
 // termKind says where a feature's IDF comes from (storyIDF.compute).
 type termKind uint8
 
 const (
-	termWord   termKind = iota // a syllable: its own
-	termSpaced                 // a pair or a name: its rarest syllable, between the spaces of its key
-	termOther                  // an accented syllable, a number: storyIDF.of
+	termIndexed termKind = iota // one or two of the article's syllables (a syllable, a pair, an accented form, most names and numbers)
+	termSpaced                  // a longer name: its rarest syllable, between the spaces of its key
+	termOther                   // anything else: storyIDF.of
 )
 
 // idf is the term's IDF, storyIDF.of without splitting its key into new
@@ -543,16 +557,44 @@ func (t storyTerm) idf(x storyIDF) float64 {
 	return best
 }
 
-// termList lists features with where their IDF comes from.
-func termList(terms map[string]float64) []storyTerm {
+// termList lists features with where their IDF comes from: the indices
+// in words (the article's distinct folded syllables) of the syllables
+// storyIDF.compute would take it from, when there are one or two.
+func termList(terms map[string]float64, words []string, forms wordForms) []storyTerm {
+	index := make(map[string]int, len(words))
+	for i, w := range words {
+		index[w] = i
+	}
+	indexed := func(t *storyTerm, parts ...string) {
+		if len(parts) == 0 || len(parts) > 2 || len(words) > math.MaxUint16 {
+			return
+		}
+		for i, p := range parts {
+			j, ok := index[p]
+			if !ok {
+				return
+			}
+			t.w[i] = uint16(j)
+		}
+		if len(parts) == 1 {
+			t.w[1] = t.w[0]
+		}
+		t.kind = termIndexed
+	}
 	out := make([]storyTerm, 0, len(terms))
 	for k, tf := range terms {
-		t := storyTerm{key: k, tf: float32(tf)}
+		t := storyTerm{key: k, tf: float32(tf), kind: termOther}
 		switch {
 		case strings.HasPrefix(k, pairMark), strings.HasPrefix(k, nameMark):
 			t.kind = termSpaced
-		case strings.HasPrefix(k, accentMark), strings.HasPrefix(k, numberMark):
-			t.kind = termOther
+			indexed(&t, strings.Fields(k[1:])...)
+		case strings.HasPrefix(k, accentMark):
+			_, folded := forms.of(k[len(accentMark):])
+			indexed(&t, folded)
+		case strings.HasPrefix(k, numberMark):
+			indexed(&t, Words(k[1:])...)
+		default:
+			indexed(&t, k)
 		}
 		out = append(out, t)
 	}
@@ -567,6 +609,7 @@ type rowsQuerier interface {
 // storyCandidate is an article of the window the new one is compared with.
 type storyCandidate struct {
 	id, story int64
+	words     []string    // its distinct folded syllables
 	terms     []storyTerm // its features (with its page's text when body)
 	plain     []storyTerm // with body: its features without the page's text
 	body      bool
@@ -620,6 +663,7 @@ type cachedDF struct {
 
 type cachedStoryDoc struct {
 	sum   uint64 // of the title and lead the features are of
+	words []string
 	terms []storyTerm
 }
 
@@ -814,11 +858,7 @@ func (m storyModel) candidates(ctx context.Context, q rowsQuerier, self int64, d
 	var more []string
 	seen := map[string]bool{}
 	for _, k := range c.list {
-		for _, t := range k.terms {
-			if t.kind != termWord {
-				continue
-			}
-			w := t.key
+		for _, w := range k.words {
 			if _, ok := c.idf.df[w]; !ok && !seen[w] {
 				seen[w] = true
 				more = append(more, w)
@@ -894,7 +934,7 @@ func (m storyModel) readCandidates(ctx context.Context, q rowsQuerier, query str
 		cache.lock()
 		if withBody && d.Body != "" {
 			f := m.featuresOf(d, true, forms)
-			k.terms, k.plain, k.body = termList(f.terms), termList(f.plain), true
+			k.words, k.terms, k.plain, k.body = f.words, termList(f.terms, f.words, forms), termList(f.plain, f.words, forms), true
 		} else {
 			var hit *cachedStoryDoc
 			var sum uint64
@@ -905,12 +945,13 @@ func (m storyModel) readCandidates(ctx context.Context, q rowsQuerier, query str
 				}
 			}
 			if hit == nil {
-				hit = &cachedStoryDoc{sum: sum, terms: termList(m.featuresOf(d, false, forms).terms)}
+				f := m.featuresOf(d, false, forms)
+				hit = &cachedStoryDoc{sum: sum, words: f.words, terms: termList(f.terms, f.words, forms)}
 				if cache != nil {
 					cache.docs.put(k.id, hit)
 				}
 			}
-			k.terms = hit.terms
+			k.words, k.terms = hit.words, hit.terms
 		}
 		cache.unlock()
 		out = append(out, k)
@@ -979,9 +1020,9 @@ func (m storyModel) score(c storyCandidates) scored {
 			plain = k.plain
 		}
 		if k.body && docBody.w != nil {
-			sc.score = m.cosineTerms(docBody, k.terms, c.idf)
+			sc.score = m.cosineTerms(docBody, k.terms, k.words, c.idf)
 		} else {
-			sc.score = m.cosineTerms(out.doc, plain, c.idf)
+			sc.score = m.cosineTerms(out.doc, plain, k.words, c.idf)
 		}
 		if m.story {
 			terms := make(map[string]float64, len(plain))
