@@ -31,9 +31,14 @@ import (
 //     counting a common word's documents in it reads its whole posting
 //     list, milliseconds at a million articles).
 //   - Candidates come from the search index, restricted to the rowids of
-//     the window (found on articles_published): the new article's rarest
-//     words, each word's postings within the window only, so the cost per
-//     article follows the window, not the store.
+//     the window (its first rowid found in one probe of articles_seen):
+//     the new article's rarest words, each word's postings within the
+//     window only, summed in SQL, so the cost per article follows the
+//     window, not the store.
+//   - What repeats from article to article (word counts, candidates'
+//     features, folded forms) is kept in a cache of bounded size per store
+//     (storyCache), never so stale that it changes an answer by more than
+//     rounding (TestStoryCacheExact).
 //   - The article joins the story of the candidate it is most similar to
 //     (cosine of the weighted features; each of a story's articles in the
 //     window is a candidate) when that is at least the threshold.
