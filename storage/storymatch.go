@@ -37,8 +37,10 @@ import (
 //     window, not the store.
 //   - What repeats from article to article (word counts, candidates'
 //     features, folded forms) is kept in a cache of bounded size per store
-//     (storyCache), never so stale that it changes an answer by more than
-//     rounding (TestStoryCacheExact).
+//     (storyCache). A kept word count serves only while it can be off by
+//     little (the new article's words: an IDF within 0.03) or only on the
+//     side that lowers a similarity (the candidates' other words); the
+//     evaluation replays matchStory with it and decides as without.
 //   - The article joins the story of the candidate it is most similar to
 //     (cosine of the weighted features; each of a story's articles in the
 //     window is a candidate) when that is at least the threshold.
