@@ -170,3 +170,51 @@ func TestBoundedMap(t *testing.T) {
 		t.Error("the newest entry is missing")
 	}
 }
+
+// TestStoryCacheConcurrent: matches sharing one store's cache from several
+// goroutines (run with -race) answer as matches without it.
+func TestStoryCacheConcurrent(t *testing.T) {
+	ctx := context.Background()
+	st := newStoryStore(t)
+	at := func(h int) time.Time { return st.now.Add(time.Duration(h) * time.Hour) }
+	st.article("baolaocai.vn", "cau", "Lào Cai khánh thành cầu Cốc Lếu mới bắc qua sông Hồng",
+		"Sáng 12/11, tỉnh Lào Cai khánh thành cầu Cốc Lếu mới bắc qua sông Hồng, tổng vốn 430 tỷ đồng.", at(0))
+	st.article("vnexpress.net", "gia-xang", "Giá xăng tăng hơn 500 đồng mỗi lít từ chiều nay",
+		"Liên Bộ Công Thương - Tài chính quyết định tăng giá xăng RON 95 thêm 520 đồng mỗi lít từ 15h chiều 12/11.", at(1))
+	docs := []StoryDoc{
+		{Title: "Cầu Cốc Lếu mới ở Lào Cai được khánh thành", Summary: "Cây cầu bắc qua sông Hồng, vốn 430 tỷ đồng.", Published: at(2)},
+		{Title: "Xăng RON 95 tăng 520 đồng mỗi lít", Summary: "Từ 15h chiều 12/11, giá xăng tăng.", Published: at(2)},
+		{Title: "Hà Nội tổ chức giải chạy quanh hồ Hoàn Kiếm", Summary: "Hàng nghìn người tham gia.", Published: at(2)},
+	}
+	want := make([]StoryMatch, len(docs))
+	for i, d := range docs {
+		m, err := matchStory(ctx, st.s.db, 0, d, StoryOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[i] = m
+	}
+	kept := StoryOptions{}.withDefaults()
+	errs := make(chan error, 4)
+	for g := range 4 {
+		go func() {
+			for i := range 20 {
+				d := (g + i) % len(docs)
+				m, err := matchStory(ctx, st.s.db, 0, docs[d], kept)
+				if err == nil && (m.StoryID != want[d].StoryID || math.Abs(m.Score-want[d].Score) > 1e-12) {
+					err = fmt.Errorf("%q: %+v with the shared cache, %+v without", docs[d].Title, m, want[d])
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
