@@ -4,9 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"hash/maphash"
 	"math"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -29,9 +31,16 @@ import (
 //     counting a common word's documents in it reads its whole posting
 //     list, milliseconds at a million articles).
 //   - Candidates come from the search index, restricted to the rowids of
-//     the window (found on articles_published): the new article's rarest
-//     words, each word's postings within the window only, so the cost per
-//     article follows the window, not the store.
+//     the window (its first rowid found in one probe of articles_seen):
+//     the new article's rarest words, each word's postings within the
+//     window only, summed in SQL, so the cost per article follows the
+//     window, not the store.
+//   - What repeats from article to article (word counts, candidates'
+//     features, folded forms) is kept in a cache of bounded size per store
+//     (storyCache). A kept word count serves only while it can be off by
+//     little (the new article's words: an IDF within 0.03) or only on the
+//     side that lowers a similarity (the candidates' other words); the
+//     evaluation replays matchStory with it and decides as without.
 //   - The article joins the story of the candidate it is most similar to
 //     (cosine of the weighted features; each of a story's articles in the
 //     window is a candidate) when that is at least the threshold.
@@ -53,6 +62,12 @@ type StoryOptions struct {
 	// Threshold: the least similarity that joins a story; default
 	// DefaultStoryThreshold.
 	Threshold float64
+
+	// cache is what the matcher keeps between articles: set by
+	// withDefaults, so that EnableStories gives each store its own (the
+	// options are copied from it for every save). Options without one
+	// (matchStory given zero options) read everything from the store.
+	cache *storyCache
 }
 
 // Defaults of StoryOptions. The threshold was tuned on the story
@@ -68,6 +83,9 @@ func (o StoryOptions) withDefaults() StoryOptions {
 	}
 	if o.Threshold <= 0 {
 		o.Threshold = DefaultStoryThreshold
+	}
+	if o.cache == nil {
+		o.cache = newStoryCache()
 	}
 	return o
 }
@@ -234,7 +252,10 @@ func (f wordForms) of(word string) (exact, folded string) {
 			folded = Fold(exact)
 		}
 	}
-	if f != nil && len(f) < 1<<14 { // bounded: one match meets a few thousand words at most
+	if f != nil {
+		if len(f) >= storyCacheForms { // bounded: Vietnamese has some 7 000 syllables; names and foreign words make the rest
+			clear(f)
+		}
 		f[word] = [2]string{exact, folded}
 	}
 	return exact, folded
@@ -373,9 +394,10 @@ func storyNames(toks []storyToken) []string {
 // storyIDF is the inverse document frequency of the words the matcher met,
 // from story_terms.
 type storyIDF struct {
-	n    float64            // articles counted
-	df   map[string]float64 // folded syllable → articles using it
-	memo map[string]float64 // feature → its IDF, computed once a match
+	n     float64            // articles counted
+	df    map[string]float64 // folded syllable → articles using it
+	memo  map[string]float64 // feature → its IDF, computed once a match
+	forms wordForms          // folded forms of accented syllables; nil: none kept
 }
 
 // word is a syllable's IDF: at least 1, so that a word every article uses
@@ -406,7 +428,7 @@ func (x storyIDF) compute(feature string) float64 {
 		}
 		return best
 	case strings.HasPrefix(feature, accentMark):
-		_, folded := wordForms(nil).of(feature[len(accentMark):])
+		_, folded := x.forms.of(feature[len(accentMark):])
 		return x.word(folded)
 	case strings.HasPrefix(feature, numberMark):
 		best := 0.0
@@ -418,23 +440,35 @@ func (x storyIDF) compute(feature string) float64 {
 	return x.word(feature)
 }
 
+// weight is what one occurrence of a feature weighs in the model.
+func (m storyModel) weight(x storyIDF, feature string) float64 {
+	if !m.idf {
+		return 1
+	}
+	return m.power(x.of(feature))
+}
+
+// power is an IDF raised to the model's power.
+func (m storyModel) power(w float64) float64 {
+	switch m.idfPow {
+	case 0, 1:
+		return w
+	case 2:
+		return w * w
+	}
+	return math.Pow(w, m.idfPow)
+}
+
 // storyVector is features weighed by IDF, with its norm.
 type storyVector struct {
 	w    map[string]float64
 	norm float64
 }
 
-func (m storyModel) vector(f storyFeatures, idf storyIDF) storyVector {
-	v := storyVector{w: make(map[string]float64, len(f.terms))}
-	for t, tf := range f.terms {
-		x := tf
-		if m.idf {
-			w := idf.of(t)
-			if m.idfPow > 0 && m.idfPow != 1 {
-				w = math.Pow(w, m.idfPow)
-			}
-			x *= w
-		}
+func (m storyModel) vector(terms map[string]float64, idf storyIDF) storyVector {
+	v := storyVector{w: make(map[string]float64, len(terms))}
+	for t, tf := range terms {
+		x := tf * m.weight(idf, t)
 		v.w[t] = x
 		v.norm += x * x
 	}
@@ -457,6 +491,123 @@ func cosine(a, b storyVector) float64 {
 	return dot / (a.norm * b.norm)
 }
 
+// cosineTerms is the cosine of a vector and features given as a list: a
+// candidate's features are weighed and compared in one pass, without a
+// map of their own (most of the matcher's time went to building those).
+// words are the syllables the terms' indices point to: each one's IDF is
+// looked up once, not once for every feature it is part of.
+func (m storyModel) cosineTerms(a storyVector, terms []storyTerm, words []string, idf storyIDF) float64 {
+	var wordIDF []float64
+	if m.idf {
+		wordIDF = make([]float64, len(words))
+		for i, w := range words {
+			wordIDF[i] = idf.of(w)
+		}
+	}
+	var dot, norm float64
+	for _, t := range terms {
+		x := float64(t.tf)
+		if m.idf {
+			if t.kind == termIndexed {
+				x *= m.power(max(wordIDF[t.w[0]], wordIDF[t.w[1]]))
+			} else {
+				x *= m.power(t.idf(idf))
+			}
+		}
+		norm += x * x
+		if y, ok := a.w[t.key]; ok {
+			dot += x * y
+		}
+	}
+	if a.norm == 0 || norm == 0 {
+		return 0
+	}
+	return dot / (a.norm * math.Sqrt(norm))
+}
+
+// storyTerm is one feature of an article and its weighted occurrences,
+// compact: the cache holds thousands of articles' features.
+type storyTerm struct {
+	key  string
+	tf   float32 // sums of units, halves and quarters: exact in a float32
+	kind termKind
+	w    [2]uint16 // termIndexed: the article's syllables (its words) whose IDF it takes, the rarer
+}
+
+// termKind says where a feature's IDF comes from (storyIDF.compute).
+type termKind uint8
+
+const (
+	termIndexed termKind = iota // one or two of the article's syllables (a syllable, a pair, an accented form, most names and numbers)
+	termSpaced                  // a longer name: its rarest syllable, between the spaces of its key
+	termOther                   // anything else: storyIDF.of
+)
+
+// idf is the term's IDF, storyIDF.of without splitting its key into new
+// strings.
+func (t storyTerm) idf(x storyIDF) float64 {
+	if t.kind != termSpaced {
+		return x.of(t.key)
+	}
+	best := 0.0
+	for rest := t.key[1:]; rest != ""; {
+		w := rest
+		if i := strings.IndexByte(rest, ' '); i >= 0 {
+			w, rest = rest[:i], rest[i+1:]
+		} else {
+			rest = ""
+		}
+		if w != "" {
+			best = max(best, x.of(w))
+		}
+	}
+	return best
+}
+
+// termList lists features with where their IDF comes from: the indices
+// in words (the article's distinct folded syllables) of the syllables
+// storyIDF.compute would take it from, when there are one or two.
+func termList(terms map[string]float64, words []string, forms wordForms) []storyTerm {
+	index := make(map[string]int, len(words))
+	for i, w := range words {
+		index[w] = i
+	}
+	indexed := func(t *storyTerm, parts ...string) {
+		if len(parts) == 0 || len(parts) > 2 || len(words) > math.MaxUint16 {
+			return
+		}
+		for i, p := range parts {
+			j, ok := index[p]
+			if !ok {
+				return
+			}
+			t.w[i] = uint16(j)
+		}
+		if len(parts) == 1 {
+			t.w[1] = t.w[0]
+		}
+		t.kind = termIndexed
+	}
+	out := make([]storyTerm, 0, len(terms))
+	for k, tf := range terms {
+		t := storyTerm{key: k, tf: float32(tf), kind: termOther}
+		switch {
+		case strings.HasPrefix(k, pairMark), strings.HasPrefix(k, nameMark):
+			t.kind = termSpaced
+			indexed(&t, strings.Fields(k[1:])...)
+		case strings.HasPrefix(k, accentMark):
+			_, folded := forms.of(k[len(accentMark):])
+			indexed(&t, folded)
+		case strings.HasPrefix(k, numberMark):
+			indexed(&t, Words(k[1:])...)
+		default:
+			indexed(&t, k)
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
 // rowsQuerier runs a reading query: a *sql.DB, a *sql.Tx.
 type rowsQuerier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
@@ -465,7 +616,10 @@ type rowsQuerier interface {
 // storyCandidate is an article of the window the new one is compared with.
 type storyCandidate struct {
 	id, story int64
-	features  storyFeatures
+	words     []string    // its distinct folded syllables
+	terms     []storyTerm // its features (with its page's text when body)
+	plain     []storyTerm // with body: its features without the page's text
+	body      bool
 }
 
 // storyCandidates are the new article's features and the articles of the
@@ -476,28 +630,158 @@ type storyCandidates struct {
 	idf          storyIDF
 }
 
+// storyCache is what one store's matcher keeps between articles, bounded
+// by count (two generations of a map each: a used entry is kept when its
+// generation is dropped, as in an LRU), not by the store's size:
+//   - the document frequencies of the words candidates bring beyond the
+//     new article's (most are the same few thousand syllables);
+//   - the features of recent candidates (the articles of the window that
+//     share telling words come back as candidates of article after
+//     article), checked against a hash of their title and lead as read.
+type storyCache struct {
+	mu   sync.Mutex
+	df   boundedMap[string, cachedDF]
+	docs boundedMap[int64, *cachedStoryDoc]
+	seed maphash.Seed // of sum
+	// forms are the words' folded forms (normalising Unicode was a fifth
+	// of computing features); wordForms.of bounds it.
+	forms wordForms
+}
+
+// Bounds of a storyCache: a generation of each map holds at most this
+// many entries (about 1 MB of words, 3 MB of articles' features).
+const (
+	storyCacheWords    = 1 << 14
+	storyCacheArticles = 1024
+	storyCacheForms    = 1 << 15
+	// storyDFSlack: a cached document frequency of a word only candidates
+	// use is used while the store has grown by less than 1/storyDFSlack of
+	// its articles since it was read (counts only grow: a stale one can
+	// only overstate how rare a word is).
+	storyDFSlack = 64
+	// storyDFDrift: the new article's words, which weigh most, are held to
+	// a drift of their own count (see candidates).
+	storyDFDrift = 32
+)
+
+type cachedDF struct {
+	df, n float64 // the word's count, and the articles counted, when read
+}
+
+type cachedStoryDoc struct {
+	sum   uint64 // of the title and lead the features are of
+	words []string
+	terms []storyTerm
+}
+
+// sum is a hash of what the features of d are computed from.
+func (c *storyCache) sum(d StoryDoc) uint64 {
+	var h maphash.Hash
+	h.SetSeed(c.seed)
+	h.WriteString(d.Title)
+	h.WriteByte(0)
+	h.WriteString(d.Summary)
+	return h.Sum64()
+}
+
+func newStoryCache() *storyCache {
+	return &storyCache{
+		df:    boundedMap[string, cachedDF]{max: storyCacheWords},
+		docs:  boundedMap[int64, *cachedStoryDoc]{max: storyCacheArticles},
+		forms: wordForms{},
+		seed:  maphash.MakeSeed(),
+	}
+}
+
+// boundedMap is a map of at most 2×max entries: when the current
+// generation fills, it becomes the old one and the older is dropped; an
+// entry found in the old generation moves to the current one.
+type boundedMap[K comparable, V any] struct {
+	cur, old map[K]V
+	max      int
+}
+
+func (b *boundedMap[K, V]) get(k K) (V, bool) {
+	if v, ok := b.cur[k]; ok {
+		return v, true
+	}
+	v, ok := b.old[k]
+	if ok {
+		b.put(k, v)
+	}
+	return v, ok
+}
+
+func (b *boundedMap[K, V]) put(k K, v V) {
+	if b.cur == nil {
+		b.cur = make(map[K]V)
+	}
+	if _, ok := b.cur[k]; !ok && len(b.cur) >= b.max {
+		b.old, b.cur = b.cur, make(map[K]V, b.max)
+	}
+	b.cur[k] = v
+}
+
+func (b *boundedMap[K, V]) len() int { return len(b.cur) + len(b.old) }
+
 // matchStory finds the story doc belongs to among the articles published
 // within the window around it, excluding the article self (0 for none).
 // It only reads: call it in the transaction that stores the article, or
 // outside any. A StoryMatch with StoryID 0 means a new story.
 func matchStory(ctx context.Context, q rowsQuerier, self int64, doc StoryDoc, opt StoryOptions) (StoryMatch, error) {
 	opt = opt.withDefaults()
-	c, err := defaultStoryModel.candidates(ctx, q, self, doc, opt.Window)
+	c, err := defaultStoryModel.candidates(ctx, q, self, doc, opt.Window, opt.cache)
 	if err != nil {
 		return StoryMatch{}, err
 	}
-	return defaultStoryModel.decide(defaultStoryModel.score(c), opt.Threshold, nil), nil
+	opt.cache.lock() // scoring folds accented syllables with the cache's forms
+	sc := defaultStoryModel.score(c)
+	opt.cache.unlock()
+	return defaultStoryModel.decide(sc, opt.Threshold, nil), nil
 }
 
+// storySeenSlack: an article is stored as published at most an hour after
+// it was seen (effectivePublished), so every article published in the
+// window was seen at most this long before the window starts (an hour,
+// and another for a clock set back).
+const storySeenSlack = 2 * time.Hour
+
+// storyQueries[n] is the candidates query for n search words: each word's
+// postings among the newest articles (at most storyPostings of them, from
+// the window's first rowid on), the articles sharing the most weight of
+// them, and those of them published in the window.
+var storyQueries = func() []string {
+	out := make([]string, storyQueryWords+1)
+	for n := 1; n <= storyQueryWords; n++ {
+		parts := make([]string, n)
+		for i := range parts {
+			parts[i] = fmt.Sprintf(`SELECT * FROM (SELECT rowid AS id, ? AS w FROM articles_fts
+				WHERE articles_fts MATCH ? AND rowid >= ? ORDER BY rowid DESC LIMIT %d)`, storyPostings)
+		}
+		out[n] = fmt.Sprintf(`SELECT a.id, coalesce(a.story_id, a.id), a.title, a.summary, %%s
+			FROM (SELECT id, sum(w) AS shared FROM (%s) WHERE id != ? GROUP BY id ORDER BY shared DESC, id DESC LIMIT %d) c
+			JOIN articles a ON a.id = c.id
+			WHERE a.published_at BETWEEN ? AND ?
+			ORDER BY c.shared DESC, c.id DESC`, strings.Join(parts, " UNION ALL "), maxStoryCandidates)
+	}
+	return out
+}()
+
 // candidates finds the articles of the window that share the most of the
-// new article's telling words, and reads them.
-func (m storyModel) candidates(ctx context.Context, q rowsQuerier, self int64, doc StoryDoc, window time.Duration) (storyCandidates, error) {
+// new article's telling words, and reads them. cache, when not nil, holds
+// what earlier calls read (only for defaultStoryModel's features).
+func (m storyModel) candidates(ctx context.Context, q rowsQuerier, self int64, doc StoryDoc, window time.Duration, cache *storyCache) (storyCandidates, error) {
 	var c storyCandidates
 	forms := wordForms{}
+	if cache != nil {
+		forms = cache.forms
+	}
+	cache.lock()
 	c.doc = m.featuresOf(doc, false, forms)
 	if doc.Body != "" {
 		c.docBody = m.featuresOf(doc, true, forms)
 	}
+	cache.unlock()
 	if len(c.doc.words) == 0 {
 		return c, nil
 	}
@@ -507,17 +791,35 @@ func (m storyModel) candidates(ctx context.Context, q rowsQuerier, self int64, d
 	}
 	from, to := pub.Add(-window).UnixMilli(), pub.Add(window).UnixMilli()
 
-	// The window's rowids: the search index reads each word's postings
-	// between them only.
-	var lo, hi sql.NullInt64
-	if err := queryRow(ctx, q, `SELECT min(id), max(id) FROM articles WHERE published_at BETWEEN ? AND ?`, []any{from, to}, &lo, &hi); err != nil {
+	// The window's first rowid, in one probe of articles_seen: ids grow
+	// as articles are stored, and an article is stored when it is seen,
+	// at most storySeenSlack before its publication time. (Scanning the
+	// window's entries of articles_published for min(id) read thousands
+	// of them at a million articles.) Later rowids may hold articles
+	// published outside the window (an old item seen late): the
+	// candidates are filtered by publication time all the same.
+	// With it, the number of articles counted, for the IDF.
+	var lo sql.NullInt64
+	c.idf = storyIDF{df: make(map[string]float64, len(c.doc.words)*8), memo: map[string]float64{}}
+	if cache != nil {
+		c.idf.forms = cache.forms // used under the cache's lock only
+	}
+	if err := queryRow(ctx, q, `SELECT (SELECT id FROM articles WHERE seen_at >= ? ORDER BY seen_at LIMIT 1),
+		coalesce((SELECT df FROM story_terms WHERE term = ''), 0)`,
+		[]any{pub.Add(-window - storySeenSlack).UnixMilli()}, &lo, &c.idf.n); err != nil {
 		return c, fmt.Errorf("storage: story window: %w", err)
 	}
 	if !lo.Valid {
 		return c, nil
 	}
-	var err error
-	if c.idf, err = loadStoryIDF(ctx, q, c.doc.words); err != nil {
+	// The new article's words weigh most: a cached count serves only
+	// while it cannot have grown by more than 1/storyDFDrift (the store
+	// has grown by less than that share of it), an IDF off by at most
+	// 0.03; a rare word's count, which a breaking story changes, is read
+	// afresh whenever an article was stored since.
+	if err := c.idf.loadCached(ctx, q, c.doc.words, cache, func(e cachedDF, n float64) bool {
+		return n-e.n <= e.df/storyDFDrift
+	}); err != nil {
 		return c, err
 	}
 
@@ -543,82 +845,90 @@ func (m storyModel) candidates(ctx context.Context, q rowsQuerier, self int64, d
 	if len(qs) == 0 {
 		return c, nil
 	}
-	var parts []string
-	args := []any{}
-	for i, w := range qs {
-		parts = append(parts, fmt.Sprintf(`SELECT * FROM (SELECT rowid, %d FROM articles_fts
-			WHERE articles_fts MATCH ? AND rowid BETWEEN ? AND ? ORDER BY rowid DESC LIMIT %d)`, i, storyPostings))
-		args = append(args, `{title_f summary_f} : "`+w.w+`"`, lo.Int64, hi.Int64)
+	args := make([]any, 0, 3*len(qs)+3)
+	for _, w := range qs {
+		args = append(args, w.score, `{title_f summary_f} : "`+w.w+`"`, lo.Int64)
 	}
-	rows, err := q.QueryContext(ctx, strings.Join(parts, " UNION ALL "), args...)
-	if err != nil {
-		return c, fmt.Errorf("storage: story candidates: %w", err)
+	args = append(args, self, from, to)
+	withBody := doc.Body != ""
+	body := `''`
+	if withBody {
+		body = `coalesce((SELECT body FROM articles_fts WHERE rowid = a.id), '')`
 	}
-	shared := map[int64]float64{}
-	for rows.Next() {
-		var id int64
-		var i int
-		if err := rows.Scan(&id, &i); err != nil {
-			rows.Close()
-			return c, fmt.Errorf("storage: scan story candidate: %w", err)
-		}
-		if id != self {
-			shared[id] += qs[i].score
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return c, fmt.Errorf("storage: story candidates: %w", err)
-	}
-	ids := make([]int64, 0, len(shared))
-	for id := range shared {
-		ids = append(ids, id)
-	}
-	sort.Slice(ids, func(i, j int) bool {
-		if shared[ids[i]] != shared[ids[j]] {
-			return shared[ids[i]] > shared[ids[j]]
-		}
-		return ids[i] > ids[j]
-	})
-	ids = ids[:min(len(ids), maxStoryCandidates)]
-	if len(ids) == 0 {
-		return c, nil
-	}
-	if c.list, err = m.readCandidates(ctx, q, ids, from, to, doc.Body != "", forms); err != nil {
+	var err error
+	if c.list, err = m.readCandidates(ctx, q, fmt.Sprintf(storyQueries[len(qs)], body), args, withBody, forms, cache); err != nil {
 		return c, err
 	}
-	// The candidates' other words weigh in their norms.
+	// The candidates' other words weigh only in their norms: a stale
+	// count there (counts only grow) overstates a norm, so it can only
+	// lower a similarity, never make a wrong match.
 	var more []string
+	seen := map[string]bool{}
 	for _, k := range c.list {
-		for _, w := range k.features.words {
-			if _, ok := c.idf.df[w]; !ok {
-				c.idf.df[w] = 0
+		for _, w := range k.words {
+			if _, ok := c.idf.df[w]; !ok && !seen[w] {
+				seen[w] = true
 				more = append(more, w)
 			}
 		}
 	}
-	if err := c.idf.load(ctx, q, more); err != nil {
+	if err := c.idf.loadCached(ctx, q, more, cache, func(e cachedDF, n float64) bool {
+		return n-e.n <= n/storyDFSlack
+	}); err != nil {
 		return c, err
 	}
 	return c, nil
 }
 
-// readCandidates reads the articles ids that are in the window, with
-// their stories; their page's text when withBody.
-func (m storyModel) readCandidates(ctx context.Context, q rowsQuerier, ids []int64, from, to int64, withBody bool, forms wordForms) ([]storyCandidate, error) {
-	args := make([]any, 0, len(ids)+2)
-	for _, id := range ids {
-		args = append(args, id)
+// loadCached sets the document frequencies of words, from cache where
+// fresh says its entry still serves (given the articles counted now, x.n),
+// otherwise from the store, and keeps what it read in cache.
+func (x *storyIDF) loadCached(ctx context.Context, q rowsQuerier, words []string, cache *storyCache, fresh func(e cachedDF, n float64) bool) error {
+	var read []string
+	cache.lock()
+	for _, w := range words {
+		if cache != nil {
+			if e, ok := cache.df.get(w); ok && e.n <= x.n && fresh(e, x.n) {
+				x.df[w] = e.df
+				continue
+			}
+		}
+		x.df[w] = 0 // a word no article used has no row
+		read = append(read, w)
 	}
-	args = append(args, from, to)
-	body := `''`
-	if withBody {
-		body = `coalesce((SELECT body FROM articles_fts WHERE rowid = a.id), '')`
+	cache.unlock()
+	if err := x.load(ctx, q, read); err != nil {
+		return err
 	}
-	rows, err := q.QueryContext(ctx, `SELECT a.id, coalesce(a.story_id, a.id), a.title, a.summary, `+body+`
-		FROM articles a WHERE a.id IN (?`+strings.Repeat(", ?", len(ids)-1)+`) AND a.published_at BETWEEN ? AND ?`, args...)
+	if cache != nil {
+		cache.mu.Lock()
+		for _, w := range read {
+			cache.df.put(w, cachedDF{x.df[w], x.n})
+		}
+		cache.mu.Unlock()
+	}
+	return nil
+}
+
+func (c *storyCache) lock() {
+	if c != nil {
+		c.mu.Lock()
+	}
+}
+
+func (c *storyCache) unlock() {
+	if c != nil {
+		c.mu.Unlock()
+	}
+}
+
+// readCandidates runs the candidates query and computes the features of
+// the articles it returns (with their page's text when withBody), or
+// takes them from cache when the article's title and lead are the same.
+func (m storyModel) readCandidates(ctx context.Context, q rowsQuerier, query string, args []any, withBody bool, forms wordForms, cache *storyCache) ([]storyCandidate, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("storage: read story candidates: %w", err)
+		return nil, fmt.Errorf("storage: story candidates: %w", err)
 	}
 	defer rows.Close()
 	var out []storyCandidate
@@ -628,27 +938,39 @@ func (m storyModel) readCandidates(ctx context.Context, q rowsQuerier, ids []int
 		if err := rows.Scan(&k.id, &k.story, &d.Title, &d.Summary, &d.Body); err != nil {
 			return nil, fmt.Errorf("storage: scan story candidate: %w", err)
 		}
-		k.features = m.featuresOf(d, withBody && d.Body != "", forms)
+		cache.lock()
+		if withBody && d.Body != "" {
+			f := m.featuresOf(d, true, forms)
+			k.words, k.terms, k.plain, k.body = f.words, termList(f.terms, f.words, forms), termList(f.plain, f.words, forms), true
+		} else {
+			var hit *cachedStoryDoc
+			var sum uint64
+			if cache != nil {
+				sum = cache.sum(d)
+				if e, ok := cache.docs.get(k.id); ok && e.sum == sum {
+					hit = e
+				}
+			}
+			if hit == nil {
+				f := m.featuresOf(d, false, forms)
+				hit = &cachedStoryDoc{sum: sum, words: f.words, terms: termList(f.terms, f.words, forms)}
+				if cache != nil {
+					cache.docs.put(k.id, hit)
+				}
+			}
+			k.words, k.terms = hit.words, hit.terms
+		}
+		cache.unlock()
 		out = append(out, k)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("storage: read story candidates: %w", err)
+		return nil, fmt.Errorf("storage: story candidates: %w", err)
 	}
 	return out, nil
 }
 
-// loadStoryIDF reads the number of articles counted and the document
-// frequencies of words.
-func loadStoryIDF(ctx context.Context, q rowsQuerier, words []string) (storyIDF, error) {
-	x := storyIDF{df: make(map[string]float64, len(words)*4), memo: map[string]float64{}}
-	for _, w := range words {
-		x.df[w] = 0
-	}
-	return x, x.load(ctx, q, append([]string{""}, words...))
-}
-
-// load reads the document frequencies of words ("" is the number of
-// articles) into x.
+// load reads the document frequencies of words into x (a word without a
+// row keeps what x has).
 func (x *storyIDF) load(ctx context.Context, q rowsQuerier, words []string) error {
 	for len(words) > 0 {
 		chunk := words[:min(len(words), 500)] // SQLite's limit on parameters is far above
@@ -668,11 +990,7 @@ func (x *storyIDF) load(ctx context.Context, q rowsQuerier, words []string) erro
 				rows.Close()
 				return fmt.Errorf("storage: scan story word count: %w", err)
 			}
-			if term == "" {
-				x.n = df
-			} else {
-				x.df[term] = df
-			}
+			x.df[term] = df
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
@@ -692,24 +1010,33 @@ type scored struct {
 type scoredCandidate struct {
 	id, story int64
 	score     float64     // similarity with the new article
-	vec       storyVector // without its page's text, for the story as a whole
+	vec       storyVector // without its page's text, for the story as a whole (only when the model compares with it)
 }
 
 // score compares the new article with each candidate.
 func (m storyModel) score(c storyCandidates) scored {
-	out := scored{doc: m.vector(c.doc, c.idf)}
+	out := scored{doc: m.vector(c.doc.terms, c.idf)}
 	var docBody storyVector
 	if c.docBody.terms != nil {
-		docBody = m.vector(c.docBody, c.idf)
+		docBody = m.vector(c.docBody.terms, c.idf)
 	}
 	for _, k := range c.list {
 		sc := scoredCandidate{id: k.id, story: k.story}
-		if k.features.body && docBody.w != nil {
-			sc.score = cosine(docBody, m.vector(k.features, c.idf))
-			sc.vec = m.vector(storyFeatures{terms: k.features.plain}, c.idf)
+		plain := k.terms
+		if k.body {
+			plain = k.plain
+		}
+		if k.body && docBody.w != nil {
+			sc.score = m.cosineTerms(docBody, k.terms, k.words, c.idf)
 		} else {
-			sc.vec = m.vector(k.features, c.idf)
-			sc.score = cosine(out.doc, sc.vec)
+			sc.score = m.cosineTerms(out.doc, plain, k.words, c.idf)
+		}
+		if m.story {
+			terms := make(map[string]float64, len(plain))
+			for _, t := range plain {
+				terms[t.key] = float64(t.tf)
+			}
+			sc.vec = m.vector(terms, c.idf)
 		}
 		out.cands = append(out.cands, sc)
 	}

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -19,54 +20,85 @@ import (
 // 100 000 and 1 000 000 (the same 10 candidates at most, over a window 10
 // times as full). Each new article is a real title and lead of the story set,
 // published within the store's last day, as a poll's new articles are.
+// cache=on runs with the options a store's EnableStories keeps (the
+// matcher's bounded cache of word counts, folded forms and candidates'
+// features, as a running bot has it); cache=off reads and computes
+// everything on every call. cache-MB is the heap the cache holds at the end.
 // Run it with
 //
-//	NEWSBOT_BENCH_FULL=1 go test -run '^$' -bench MatchStory -benchtime 2000x -timeout 60m ./storage
+//	NEWSBOT_BENCH_FULL=1 go test -run '^$' -bench 'MatchStory$' -benchtime 2000x -timeout 60m ./storage
 func BenchmarkMatchStory(b *testing.B) {
 	sizes := []int{10_000}
 	if os.Getenv(benchFullEnv) == "1" {
 		sizes = append(sizes, 100_000, 1_000_000)
 	}
 	for _, n := range sizes {
-		b.Run(fmt.Sprintf("articles=%d", n), func(b *testing.B) {
-			s := storyBenchStore(b, n)
-			ctx := context.Background()
-			arts := loadStoryEval(b)
-			end := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
-			rng := rand.New(rand.NewPCG(12, uint64(n)))
-			docs := make([]StoryDoc, 1000)
-			for i := range docs {
-				a := arts[rng.IntN(len(arts))]
-				// A poll's new article: published within the store's last
-				// day, its window the 72 hours before (and the hour after).
-				docs[i] = StoryDoc{Title: a.Title, Summary: a.Sapo,
-					Published: end.Add(-time.Duration(rng.Int64N(int64(24 * time.Hour))))}
+		for _, cached := range []bool{true, false} {
+			name := fmt.Sprintf("articles=%d/cache=off", n)
+			if cached {
+				name = fmt.Sprintf("articles=%d/cache=on", n)
 			}
-			for _, d := range docs[:100] { // warm the page cache as a running bot has it
-				if _, err := matchStory(ctx, s.db, 0, d, StoryOptions{}); err != nil {
-					b.Fatal(err)
-				}
-			}
-			ds := make([]time.Duration, 0, b.N)
-			joined := 0
-			cpu := cpuTime()
-			for i := 0; b.Loop(); i++ {
-				start := time.Now()
-				m, err := matchStory(ctx, s.db, 0, docs[i%len(docs)], StoryOptions{})
-				if err != nil {
-					b.Fatal(err)
-				}
-				ds = append(ds, time.Since(start))
-				if m.StoryID != 0 {
-					joined++
-				}
-			}
-			cpu = cpuTime() - cpu
-			percentiles(b, ds)
-			b.ReportMetric(float64(cpu.Microseconds())/1000/float64(len(ds)), "cpu-ms/op")
-			b.ReportMetric(float64(joined)/float64(len(ds)), "joined")
-		})
+			b.Run(name, func(b *testing.B) { benchMatchStory(b, n, cached) })
+		}
 	}
+}
+
+func benchMatchStory(b *testing.B, n int, cached bool) {
+	s := storyBenchStore(b, n)
+	ctx := context.Background()
+	arts := loadStoryEval(b)
+	end := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	rng := rand.New(rand.NewPCG(12, uint64(n)))
+	docs := make([]StoryDoc, 1000)
+	for i := range docs {
+		a := arts[rng.IntN(len(arts))]
+		// A poll's new article: published within the store's last
+		// day, its window the 72 hours before (and the hour after).
+		docs[i] = StoryDoc{Title: a.Title, Summary: a.Sapo,
+			Published: end.Add(-time.Duration(rng.Int64N(int64(24 * time.Hour))))}
+	}
+	opt := StoryOptions{}
+	if cached {
+		opt = opt.withDefaults()
+	}
+	for _, d := range docs[:100] { // warm the page cache (and the matcher's) as a running bot has them
+		if _, err := matchStory(ctx, s.db, 0, d, opt); err != nil {
+			b.Fatal(err)
+		}
+	}
+	ds := make([]time.Duration, 0, b.N)
+	joined := 0
+	cpu := cpuTime()
+	for i := 0; b.Loop(); i++ {
+		start := time.Now()
+		m, err := matchStory(ctx, s.db, 0, docs[i%len(docs)], opt)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ds = append(ds, time.Since(start))
+		if m.StoryID != 0 {
+			joined++
+		}
+	}
+	cpu = cpuTime() - cpu
+	percentiles(b, ds)
+	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(len(ds)), "cpu-ms/op")
+	b.ReportMetric(float64(joined)/float64(len(ds)), "joined")
+	if opt.cache != nil {
+		b.ReportMetric(float64(opt.cache.docs.len()), "cached-articles")
+		b.ReportMetric(float64(heldBy(func() { opt.cache = nil }))/1e6, "cache-MB")
+	}
+}
+
+// heldBy is how many bytes of heap drop makes collectable.
+func heldBy(drop func()) int64 {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	drop()
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	return int64(before.HeapAlloc) - int64(after.HeapAlloc)
 }
 
 // storyBenchStore is the search benchmark's store of n articles, in a copy

@@ -135,6 +135,10 @@ func replayStories(t *testing.T, arts []storyEvalArticle, background int) storyR
 		}
 	}
 	r := storyReplay{articles: arts, cands: make([][]scored, len(storyEvalMethods))}
+	// matchStory runs with options kept across the replay, as a store's
+	// EnableStories keeps them: its cache (word counts, features) is in
+	// play, and must not change a decision of the model (checked below).
+	opt := StoryOptions{}.withDefaults()
 	for _, a := range arts {
 		// The page's text is stored as full_text would, for the method
 		// that reads it; the others read only title and lead.
@@ -153,13 +157,13 @@ func replayStories(t *testing.T, arts []storyEvalArticle, background int) storyR
 			if i == withBodyMethod {
 				d.Body = a.Body
 			}
-			c, err := m.model.candidates(ctx, s.db, id, d, DefaultStoryWindow)
+			c, err := m.model.candidates(ctx, s.db, id, d, DefaultStoryWindow, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
 			r.cands[i] = append(r.cands[i], m.model.score(c))
 		}
-		match, err := matchStory(ctx, s.db, id, doc, StoryOptions{})
+		match, err := matchStory(ctx, s.db, id, doc, opt)
 		if err != nil {
 			t.Fatal(err)
 		}
