@@ -153,7 +153,7 @@ func (s *Store) SaveItems(ctx context.Context, feedID int64, items []Item, opt S
 				story := articleID
 				if grouping {
 					if created {
-						story, err = assignStory(ctx, tx, articleID, it, published, storyOpt)
+						story, err = assignStory(ctx, stmts, articleID, it, published, storyOpt)
 					} else {
 						// Another feed brought it first: its story is decided.
 						story, err = storyOf(ctx, stmts, articleID)

@@ -95,8 +95,44 @@ func (t *txStmts) ExecContext(ctx context.Context, query string, args ...any) (s
 	return st.ExecContext(ctx, args...)
 }
 
+// QueryContext runs a query as it is, unprepared: for statements of many
+// shapes (an IN list of any length), which the cache must not collect.
+func (t *txStmts) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return t.tx.QueryContext(ctx, query, args...)
+}
+
+// queryStmt runs a query of few shapes prepared once (stmtQuerier).
+func (t *txStmts) queryStmt(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := t.get(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+// stmtQuerier runs a query of few shapes (the story candidates' query has
+// one per number of search words) as a statement prepared once; compiling
+// it was a seventh of a story match.
+type stmtQuerier interface {
+	queryStmt(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
 // dbStmts runs cached statements outside a transaction (reads).
 type dbStmts struct{ s *Store }
+
+// QueryContext runs a query as it is, unprepared (see txStmts.QueryContext).
+func (d dbStmts) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return d.s.db.QueryContext(ctx, query, args...)
+}
+
+// queryStmt runs a query of few shapes prepared once (stmtQuerier).
+func (d dbStmts) queryStmt(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := d.s.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
 
 // QueryRowContext runs a one-row query prepared once.
 func (d dbStmts) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {

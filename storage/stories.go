@@ -2,7 +2,6 @@ package storage
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"sort"
 	"strings"
@@ -43,7 +42,7 @@ func (s *Store) storyOptions() (StoryOptions, bool) {
 // The article is not yet in the search index, so it is never its own
 // candidate (nor are the other articles of its write batch: a feed rarely
 // carries one story twice in one poll).
-func assignStory(ctx context.Context, tx *sql.Tx, articleID int64, it Item, published time.Time, opt StoryOptions) (int64, error) {
+func assignStory(ctx context.Context, tx *txStmts, articleID int64, it Item, published time.Time, opt StoryOptions) (int64, error) {
 	m, err := matchStory(ctx, tx, articleID, StoryDoc{Title: it.Title, Summary: it.Summary, Body: it.Body, Published: published}, opt)
 	if err != nil {
 		return 0, err

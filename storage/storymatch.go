@@ -104,8 +104,9 @@ const (
 	// words (20 measured .003 B-cubed F1 better, at twice the reading).
 	maxStoryCandidates = 10
 	// storyQueryWords is how many of the article's words the candidates
-	// are searched by: its most telling ones.
-	storyQueryWords = 8
+	// are searched by: its most telling ones. 7 rather than 8: a tenth
+	// cheaper at a million articles, the evaluation's figures unchanged.
+	storyQueryWords = 7
 	// storyPostings bounds the postings read for one query word in the
 	// window: a word in more articles than that tells little anyway.
 	storyPostings = 150
@@ -926,7 +927,13 @@ func (c *storyCache) unlock() {
 // the articles it returns (with their page's text when withBody), or
 // takes them from cache when the article's title and lead are the same.
 func (m storyModel) readCandidates(ctx context.Context, q rowsQuerier, query string, args []any, withBody bool, forms wordForms, cache *storyCache) ([]storyCandidate, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
+	var rows *sql.Rows
+	var err error
+	if p, ok := q.(stmtQuerier); ok {
+		rows, err = p.queryStmt(ctx, query, args...)
+	} else {
+		rows, err = q.QueryContext(ctx, query, args...)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("storage: story candidates: %w", err)
 	}

@@ -71,7 +71,7 @@ func benchMatchStory(b *testing.B, n int, cached bool) {
 	cpu := cpuTime()
 	for i := 0; b.Loop(); i++ {
 		start := time.Now()
-		m, err := matchStory(ctx, s.db, 0, docs[i%len(docs)], opt)
+		m, err := matchStory(ctx, dbStmts{s}, 0, docs[i%len(docs)], opt)
 		if err != nil {
 			b.Fatal(err)
 		}
