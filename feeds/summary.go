@@ -72,6 +72,9 @@ type Summarizer struct {
 	// Model scores the sentences; nil means the one built in, learned from
 	// the training set (see cmd/train).
 	Model *SentenceModel
+	// DF weighs terms for the model's choice of opening; nil means the
+	// table counted from the training set (see cmd/train).
+	DF *DocumentFrequencies
 }
 
 // Summarize returns the summary of an article's text (paragraphs separated
@@ -218,7 +221,7 @@ func (s Summarizer) prepare(title, text string, tu tuning) *article {
 }
 
 func (s Summarizer) sentences(title, text string, tu tuning) []string {
-	maxChars, maxSentences := s.budget()
+	maxChars, _ := s.budget()
 	a := s.prepare(title, text, tu)
 	switch {
 	case a == nil:
@@ -228,7 +231,18 @@ func (s Summarizer) sentences(title, text string, tu tuning) []string {
 	case len(a.pool) == 0:
 		return []string{cutAtWord(a.cands[0].text, maxChars)}
 	}
-	pool, all := a.pool, a.all
+	tu = s.score(a, tu)
+	if chosen := s.rerankOpenings(a, tu); chosen != nil {
+		return texts(chosen)
+	}
+	lead, leadAntecedent := s.opening(a, tu)
+	return texts(s.fill(a, lead, leadAntecedent, tu))
+}
+
+// score sets the score of each sentence of the pool, by the model or the
+// heuristic, and returns the tuning that goes with the scores.
+func (s Summarizer) score(a *article, tu tuning) tuning {
+	pool := a.pool
 	m := s.Model
 	if m == nil && tu.learned {
 		m = builtinModel()
@@ -247,9 +261,15 @@ func (s Summarizer) sentences(title, text string, tu tuning) []string {
 				math.Pow(1+float64(c.pos), tu.posDecay)
 		}
 	}
+	return tu
+}
 
-	lead := pool[0]
-	var leadAntecedent *sentence // when the best opening leans on the sentence before it
+// opening chooses the sentence the summary opens with among the scored
+// pool, and the sentence before it when it leans on that one (nil if not).
+func (s Summarizer) opening(a *article, tu tuning) (lead, leadAntecedent *sentence) {
+	maxChars, maxSentences := s.budget()
+	pool, all := a.pool, a.all
+	lead = pool[0]
 	window := len(pool)
 	if tu.leadWindow > 0 {
 		window = min(window, tu.leadWindow)
@@ -272,6 +292,14 @@ func (s Summarizer) sentences(title, text string, tu tuning) []string {
 			lead, leadAntecedent = c, prev
 		}
 	}
+	return lead, leadAntecedent
+}
+
+// fill adds to the opening the best-scoring sentences that fit, in article
+// order.
+func (s Summarizer) fill(a *article, lead, leadAntecedent *sentence, tu tuning) []*sentence {
+	maxChars, maxSentences := s.budget()
+	pool, all := a.pool, a.all
 	chosen := []*sentence{lead}
 	length := lead.runes
 	if leadAntecedent != nil {
@@ -315,7 +343,7 @@ func (s Summarizer) sentences(title, text string, tu tuning) []string {
 		length = grown
 	}
 	sort.Slice(chosen, func(i, j int) bool { return chosen[i].pos < chosen[j].pos })
-	return texts(withAntecedents(chosen, all))
+	return withAntecedents(chosen, all)
 }
 
 // connectives open a sentence that leans on the one before it (lower-cased):
