@@ -92,11 +92,28 @@ func (o *OpeningModel) score(x []float64) float64 {
 type DocumentFrequencies struct {
 	Articles int
 	DF       map[string]int
+
+	idfOnce  sync.Once
+	idfTable map[string]float64 // ln((N+1)/(df+1)) of each term in DF
 }
 
 // idf is ln((N+1)/(df+1)).
 func (d *DocumentFrequencies) idf(term string) float64 {
-	return math.Log(float64(d.Articles+1) / float64(d.DF[term]+1))
+	return d.idfOf([]byte(term))
+}
+
+// idfOf is idf of a term given as bytes; the lookup does not allocate.
+func (d *DocumentFrequencies) idfOf(term []byte) float64 {
+	d.idfOnce.Do(func() {
+		d.idfTable = make(map[string]float64, len(d.DF))
+		for t, n := range d.DF {
+			d.idfTable[t] = math.Log(float64(d.Articles+1) / float64(n+1))
+		}
+	})
+	if v, ok := d.idfTable[string(term)]; ok {
+		return v
+	}
+	return math.Log(float64(d.Articles + 1))
 }
 
 // CountDocumentFrequencies counts the terms of the examples' bodies and
@@ -214,28 +231,37 @@ func corpusTerms(words []string) []string {
 	return out
 }
 
-// idfVector is a sparse (1 + ln tf)·idf vector over corpusTerms.
-type idfVector map[string]float64
-
-func (d *DocumentFrequencies) vector(words []string) idfVector {
-	v := idfVector{}
-	for _, t := range corpusTerms(words) {
-		v[t]++
+// articleIDF returns, for each of an article's term ids, the ratio of the
+// corpus's IDF to the article's own (0 where the article's is 0: a term
+// in every sentence weighs nothing either way).
+func (d *DocumentFrequencies) articleIDF(v *vocabulary, local []float64) []float64 {
+	names := make([]string, v.n)
+	for w, id := range v.uni {
+		names[id] = w
 	}
-	for t, f := range v {
-		v[t] = (1 + math.Log(f)) * d.idf(t)
+	out := make([]float64, v.n)
+	var buf []byte
+	for w, id := range v.uni {
+		if local[id] > 0 && !v.stops[id] {
+			buf = append(buf[:0], w...)
+			out[id] = d.idfOf(buf) / local[id]
+		}
 	}
-	return v
+	for key, id := range v.bi {
+		if local[id] > 0 {
+			buf = append(append(append(buf[:0], names[key>>32]...), ' '), names[key&0xffffffff]...)
+			out[id] = d.idfOf(buf) / local[id]
+		}
+	}
+	return out
 }
 
-func idfCosine(a, b idfVector) float64 {
+func denseCosine(a, b []float64) float64 {
 	var dot, na, nb float64
-	for k, x := range a {
+	for i, x := range a {
+		dot += x * b[i]
 		na += x * x
-		dot += x * b[k]
-	}
-	for _, x := range b {
-		nb += x * x
+		nb += b[i] * b[i]
 	}
 	if na == 0 || nb == 0 {
 		return 0
@@ -251,10 +277,11 @@ type openingChoice struct {
 	x       []float64
 }
 
-// openingChoices fills the summary from each sentence of the pool that can
-// open it and computes the opening model's features of each; the choices
-// are in pool order. It returns nil when the first sentence must open
-// (leadCover) or nothing else can.
+// openingChoices fills the summary from each of the sentence model's
+// openingCandidates best-scoring sentences that can open it and computes
+// the opening model's features of each; the choices are best first (ties
+// in article order, as opening() breaks them). It returns nil when the
+// first sentence must open (leadCover) or nothing else can.
 func (s Summarizer) openingChoices(a *article, tu tuning, d *DocumentFrequencies) []openingChoice {
 	maxChars, maxSentences := s.budget()
 	pool, all := a.pool, a.all
@@ -267,15 +294,24 @@ func (s Summarizer) openingChoices(a *article, tu tuning, d *DocumentFrequencies
 	}
 	best := slices.Max(logits)
 	rank := ranks(logits)
-	titleVec := d.vector(a.title)
-	centre := idfVector{}
-	for _, st := range all {
-		for t, w := range d.vector(st.words) {
-			centre[t] += w
-		}
+	order := make([]int, len(pool))
+	for i := range order {
+		order[i] = i
 	}
-	var out []openingChoice
-	for i, c := range pool {
+	slices.SortStableFunc(order, func(x, y int) int {
+		switch {
+		case logits[x] > logits[y]:
+			return -1
+		case logits[x] < logits[y]:
+			return 1
+		}
+		return 0
+	})
+	type opening struct{ lead, ant *sentence }
+	var openings []opening
+	var index []int
+	for _, i := range order {
+		c := pool[i]
 		var ant *sentence
 		if i > 0 && needsAntecedent(c, all, nil) {
 			prev := all[c.pos-1]
@@ -284,26 +320,54 @@ func (s Summarizer) openingChoices(a *article, tu tuning, d *DocumentFrequencies
 			}
 			ant = prev
 		}
-		chosen := s.fill(a, c, ant, tu)
+		openings = append(openings, opening{c, ant})
+		index = append(index, i)
+	}
+	if len(openings) < 2 {
+		return nil
+	}
+	// The article's terms reweighed by corpus IDF: each vector's weights
+	// are (1 + ln tf)·idf with the article's own idf (weigh), so the
+	// corpus's replaces it term by term. A summary's vector is the sum of
+	// its sentences'.
+	cidf := d.articleIDF(a.vocab, a.idf)
+	centre := make([]float64, len(cidf))
+	for _, c := range pool {
+		for k, id := range c.vec.ids {
+			centre[id] += c.vec.w[k] * cidf[id]
+		}
+	}
+	titleVec := make([]float64, len(cidf))
+	for k, id := range a.titleVec.ids {
+		titleVec[id] = a.titleVec.w[k] * cidf[id]
+	}
+	v := make([]float64, len(cidf))
+	out := make([]openingChoice, 0, len(openings))
+	for k, o := range openings {
+		i := index[k]
+		chosen := s.fill(a, o.lead, o.ant, tu)
 		var words []string
 		sum, runes, first := 0.0, 0, false
+		clear(v)
 		for _, st := range chosen {
 			sum += st.score
 			runes += st.runes
 			first = first || st == pool[0]
 			words = append(words, st.words...)
+			for k, id := range st.vec.ids {
+				v[id] += st.vec.w[k] * cidf[id]
+			}
 		}
-		v := d.vector(words)
 		x := []float64{
 			logits[i], logits[i] - best, rank[i],
 			sum, sum / float64(len(chosen)), float64(len(chosen)), float64(runes) / 150,
-			idfCosine(v, titleVec), titleCover(words, a.title), idfCosine(v, centre), flag(first),
+			denseCosine(v, titleVec), titleCover(words, a.title), denseCosine(v, centre), flag(first),
 		}
 		out = append(out, openingChoice{index: i, summary: chosen, x: x})
 	}
-	if len(out) < 2 {
-		return nil
-	}
+	// Every possible opening sets the best of each feature; the model then
+	// chooses among the sentence model's best few only (more cost as much
+	// and gained nothing on held-out articles).
 	const summaryFrom, summaryFeatures = 3, 8
 	for j := summaryFrom; j < summaryFrom+summaryFeatures; j++ {
 		top := math.Inf(-1)
@@ -315,6 +379,11 @@ func (s Summarizer) openingChoices(a *article, tu tuning, d *DocumentFrequencies
 		}
 	}
 	return out
+}
+
+// shortlist is the choices the opening model chooses among.
+func shortlist(choices []openingChoice) []openingChoice {
+	return choices[:min(openingCandidates, len(choices))]
 }
 
 // rerankOpenings returns the summary the opening model prefers among those
@@ -343,21 +412,8 @@ func (s Summarizer) rerankOpenings(a *article, tu tuning) []*sentence {
 	if choices == nil {
 		return nil
 	}
-	// The sentence model's best openings, best first (stable: ties in
-	// article order, as opening() breaks them).
-	order := slices.Clone(choices)
-	slices.SortStableFunc(order, func(x, y openingChoice) int {
-		switch px, py := a.pool[x.index].score, a.pool[y.index].score; {
-		case px > py:
-			return -1
-		case px < py:
-			return 1
-		}
-		return 0
-	})
-	order = order[:min(openingCandidates, len(order))]
-	best, bestScore := order[0], math.Inf(-1)
-	for _, o := range order {
+	best, bestScore := choices[0], math.Inf(-1)
+	for _, o := range shortlist(choices) {
 		if sc := m.Opening.score(o.x); sc > bestScore {
 			best, bestScore = o, sc
 		}

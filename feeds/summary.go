@@ -170,7 +170,10 @@ type article struct {
 	pool       []*sentence // the candidates that fit the budget and say something
 	whole      bool        // the candidates fit the budget: nothing to choose
 	titleVec   termVec
-	centre     []float64 // the pool's centroid, dense over the vocabulary
+	vocab      *vocabulary // the terms of titleVec and the pool's vectors
+	idf        []float64   // their weights in the article, by id
+	centre     []float64   // the pool's centroid, dense over the vocabulary
+	byScore    []*sentence // the pool by score, once scored (ranked)
 	centreNorm float64
 }
 
@@ -214,7 +217,7 @@ func (s Summarizer) prepare(title, text string, tu tuning) *article {
 		a.pool = short
 	}
 	if len(a.pool) > 0 {
-		a.titleVec = weigh(a.pool, a.title)
+		a.titleVec, a.vocab, a.idf = weigh(a.pool, a.title)
 		a.centre, a.centreNorm = centroid(a.pool)
 	}
 	return a
@@ -295,6 +298,17 @@ func (s Summarizer) opening(a *article, tu tuning) (lead, leadAntecedent *senten
 	return lead, leadAntecedent
 }
 
+// ranked is the pool by score, best first (ties in article order); it is
+// computed once, after scoring, since fill runs once for each opening the
+// opening model weighs.
+func (a *article) ranked() []*sentence {
+	if a.byScore == nil {
+		a.byScore = slices.Clone(a.pool)
+		sort.SliceStable(a.byScore, func(i, j int) bool { return a.byScore[i].score > a.byScore[j].score })
+	}
+	return a.byScore
+}
+
 // fill adds to the opening the best-scoring sentences that fit, in article
 // order.
 func (s Summarizer) fill(a *article, lead, leadAntecedent *sentence, tu tuning) []*sentence {
@@ -308,12 +322,11 @@ func (s Summarizer) fill(a *article, lead, leadAntecedent *sentence, tu tuning) 
 	}
 	target := min(tu.target, maxChars)
 	rest := make([]*sentence, 0, len(pool)-1)
-	for _, c := range pool {
+	for _, c := range a.ranked() {
 		if !slices.Contains(chosen, c) {
 			rest = append(rest, c)
 		}
 	}
-	sort.SliceStable(rest, func(i, j int) bool { return rest[i].score > rest[j].score })
 	for _, c := range rest {
 		if len(chosen) == maxSentences || length >= target {
 			break
@@ -503,7 +516,7 @@ type termVec struct {
 // title's vector on the same weights. Terms get ids of the article's own, so
 // that vectors are sorted slices rather than maps: scoring an article costs
 // a few dozen allocations, not thousands.
-func weigh(sents []*sentence, title []string) termVec {
+func weigh(sents []*sentence, title []string) (termVec, *vocabulary, []float64) {
 	v := vocabulary{uni: make(map[string]int32, 256), bi: make(map[uint64]int32, 512)}
 	ids := make([][]int32, len(sents))
 	for i, s := range sents {
@@ -526,7 +539,7 @@ func weigh(sents []*sentence, title []string) termVec {
 	for i, s := range sents {
 		s.vec = vector(ids[i], idf)
 	}
-	return vector(titleIDs, idf)
+	return vector(titleIDs, idf), &v, idf
 }
 
 // vocabulary numbers an article's terms.
