@@ -88,7 +88,9 @@ type Summarizer struct {
 // rest of the article (cosines over TF-IDF weighted syllables and syllable
 // pairs), numbers and dates, names, quotation, connectives (see
 // featureNames). The summary opens with the best-scoring sentence, or with
-// the first when that one tells the title's story; then it adds the
+// the first when that one tells the title's story, or, when the model has
+// an opening model, with whichever of the five best-scoring sentences
+// leads to the summary that model scores best (see OpeningModel); then it adds the
 // best-scoring sentences that fit, are not redundant with one already
 // chosen, and bring the summary closer to the length of an outlet's own
 // lead (about 150 characters; longer ones are a budget, not a goal). A text
