@@ -26,6 +26,10 @@ type SentenceModel struct {
 	Bias     float64   `json:"bias"`
 	// Trained says on what and how, for whoever reads the file.
 	Trained string `json:"trained,omitempty"`
+	// Opening, when set, chooses among the best openings by the summary
+	// each leads to (see OpeningModel); without it the summary opens with
+	// the best-scoring sentence.
+	Opening *OpeningModel `json:"opening,omitempty"`
 }
 
 // ParseSentenceModel reads a model from its JSON. It fails unless the model
@@ -48,6 +52,11 @@ func ParseSentenceModel(data []byte) (*SentenceModel, error) {
 		if !(s > 0) || math.IsInf(s, 0) || math.IsNaN(m.Mean[i]) || math.IsNaN(m.Weights[i]) {
 			return nil, fmt.Errorf("feeds: parse sentence model: feature %s: bad scale %v, mean %v or weight %v",
 				featureNames[i], s, m.Mean[i], m.Weights[i])
+		}
+	}
+	if m.Opening != nil {
+		if err := m.Opening.validate(); err != nil {
+			return nil, fmt.Errorf("feeds: parse sentence model: %w", err)
 		}
 	}
 	return &m, nil

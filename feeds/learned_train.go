@@ -250,3 +250,102 @@ func solve(a [][]float64, b []float64) ([]float64, error) {
 	}
 	return x, nil
 }
+
+// TrainOpeningModel fits the opening model (see OpeningModel) of m, whose
+// sentence weights are already fitted, on examples, with d's IDF weights:
+// for each article, every opening the Summarizer could take is filled
+// into a summary and scored by ROUGE-1 + ROUGE-2 against the outlet's
+// lead, and a ridge regression (penalty l2; 0 means 10 000) of those
+// scores on the summaries' features, both centred per article, is solved.
+// It is deterministic.
+func TrainOpeningModel(examples []SummaryExample, m *SentenceModel, d *DocumentFrequencies, l2 float64) (*OpeningModel, error) {
+	if l2 <= 0 {
+		l2 = 10000
+	}
+	s := Summarizer{Model: m, DF: d}
+	k := len(openingFeatureNames)
+	var devs [][]float64
+	var ys []float64
+	for _, ex := range examples {
+		a := s.prepare(ex.Title, Clean(ex.Body), defaultTuning)
+		if a == nil || a.whole || len(a.pool) < minLearnedPool {
+			continue
+		}
+		tu := s.score(a, defaultTuning)
+		if !tu.learned {
+			continue
+		}
+		ref := rougeTokens(ex.Summary)
+		choices := s.openingChoices(a, tu, d)
+		if len(ref) == 0 || choices == nil {
+			continue
+		}
+		xm := make([]float64, k)
+		ym := 0.0
+		y := make([]float64, len(choices))
+		for i, o := range choices {
+			var words []string
+			for _, st := range o.summary {
+				words = append(words, st.words...)
+			}
+			y[i] = rougeN(words, ref, 1) + rougeN(words, ref, 2)
+			ym += y[i]
+			for j, v := range o.x {
+				xm[j] += v
+			}
+		}
+		n := float64(len(choices))
+		for i, o := range choices {
+			dv := make([]float64, k)
+			for j, v := range o.x {
+				dv[j] = v - xm[j]/n
+			}
+			devs = append(devs, dv)
+			ys = append(ys, y[i]-ym/n)
+		}
+	}
+	if len(devs) == 0 {
+		return nil, errors.New("feeds: train opening model: no article offers a choice of opening")
+	}
+	o := &OpeningModel{Features: slices.Clone(openingFeatureNames), Scale: make([]float64, k)}
+	for _, dv := range devs {
+		for j, v := range dv {
+			o.Scale[j] += v * v
+		}
+	}
+	for j := range o.Scale {
+		o.Scale[j] = math.Sqrt(o.Scale[j] / float64(len(devs)))
+		if o.Scale[j] < 1e-9 {
+			o.Scale[j] = 1
+		}
+	}
+	a := make([][]float64, k)
+	for j := range a {
+		a[j] = make([]float64, k)
+	}
+	b := make([]float64, k)
+	z := make([]float64, k)
+	for r, dv := range devs {
+		for j, v := range dv {
+			z[j] = v / o.Scale[j]
+		}
+		for j := range k {
+			b[j] += z[j] * ys[r]
+			for l := j; l < k; l++ {
+				a[j][l] += z[j] * z[l]
+			}
+		}
+	}
+	for j := range k {
+		for l := 0; l < j; l++ {
+			a[j][l] = a[l][j]
+		}
+		a[j][j] += l2
+	}
+	w, err := solve(a, b)
+	if err != nil {
+		return nil, fmt.Errorf("feeds: train opening model: %w", err)
+	}
+	o.Weights = w
+	return o, nil
+}

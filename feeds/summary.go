@@ -72,6 +72,9 @@ type Summarizer struct {
 	// Model scores the sentences; nil means the one built in, learned from
 	// the training set (see cmd/train).
 	Model *SentenceModel
+	// DF weighs terms for the model's choice of opening; nil means the
+	// table counted from the training set (see cmd/train).
+	DF *DocumentFrequencies
 }
 
 // Summarize returns the summary of an article's text (paragraphs separated
@@ -85,7 +88,9 @@ type Summarizer struct {
 // rest of the article (cosines over TF-IDF weighted syllables and syllable
 // pairs), numbers and dates, names, quotation, connectives (see
 // featureNames). The summary opens with the best-scoring sentence, or with
-// the first when that one tells the title's story; then it adds the
+// the first when that one tells the title's story, or, when the model has
+// an opening model, with whichever of the five best-scoring sentences
+// leads to the summary that model scores best (see OpeningModel); then it adds the
 // best-scoring sentences that fit, are not redundant with one already
 // chosen, and bring the summary closer to the length of an outlet's own
 // lead (about 150 characters; longer ones are a budget, not a goal). A text
@@ -167,7 +172,10 @@ type article struct {
 	pool       []*sentence // the candidates that fit the budget and say something
 	whole      bool        // the candidates fit the budget: nothing to choose
 	titleVec   termVec
-	centre     []float64 // the pool's centroid, dense over the vocabulary
+	vocab      *vocabulary // the terms of titleVec and the pool's vectors
+	idf        []float64   // their weights in the article, by id
+	centre     []float64   // the pool's centroid, dense over the vocabulary
+	byScore    []*sentence // the pool by score, once scored (ranked)
 	centreNorm float64
 }
 
@@ -211,14 +219,14 @@ func (s Summarizer) prepare(title, text string, tu tuning) *article {
 		a.pool = short
 	}
 	if len(a.pool) > 0 {
-		a.titleVec = weigh(a.pool, a.title)
+		a.titleVec, a.vocab, a.idf = weigh(a.pool, a.title)
 		a.centre, a.centreNorm = centroid(a.pool)
 	}
 	return a
 }
 
 func (s Summarizer) sentences(title, text string, tu tuning) []string {
-	maxChars, maxSentences := s.budget()
+	maxChars, _ := s.budget()
 	a := s.prepare(title, text, tu)
 	switch {
 	case a == nil:
@@ -228,7 +236,18 @@ func (s Summarizer) sentences(title, text string, tu tuning) []string {
 	case len(a.pool) == 0:
 		return []string{cutAtWord(a.cands[0].text, maxChars)}
 	}
-	pool, all := a.pool, a.all
+	tu = s.score(a, tu)
+	if chosen := s.rerankOpenings(a, tu); chosen != nil {
+		return texts(chosen)
+	}
+	lead, leadAntecedent := s.opening(a, tu)
+	return texts(s.fill(a, lead, leadAntecedent, tu))
+}
+
+// score sets the score of each sentence of the pool, by the model or the
+// heuristic, and returns the tuning that goes with the scores.
+func (s Summarizer) score(a *article, tu tuning) tuning {
+	pool := a.pool
 	m := s.Model
 	if m == nil && tu.learned {
 		m = builtinModel()
@@ -247,9 +266,15 @@ func (s Summarizer) sentences(title, text string, tu tuning) []string {
 				math.Pow(1+float64(c.pos), tu.posDecay)
 		}
 	}
+	return tu
+}
 
-	lead := pool[0]
-	var leadAntecedent *sentence // when the best opening leans on the sentence before it
+// opening chooses the sentence the summary opens with among the scored
+// pool, and the sentence before it when it leans on that one (nil if not).
+func (s Summarizer) opening(a *article, tu tuning) (lead, leadAntecedent *sentence) {
+	maxChars, maxSentences := s.budget()
+	pool, all := a.pool, a.all
+	lead = pool[0]
 	window := len(pool)
 	if tu.leadWindow > 0 {
 		window = min(window, tu.leadWindow)
@@ -272,6 +297,25 @@ func (s Summarizer) sentences(title, text string, tu tuning) []string {
 			lead, leadAntecedent = c, prev
 		}
 	}
+	return lead, leadAntecedent
+}
+
+// ranked is the pool by score, best first (ties in article order); it is
+// computed once, after scoring, since fill runs once for each opening the
+// opening model weighs.
+func (a *article) ranked() []*sentence {
+	if a.byScore == nil {
+		a.byScore = slices.Clone(a.pool)
+		sort.SliceStable(a.byScore, func(i, j int) bool { return a.byScore[i].score > a.byScore[j].score })
+	}
+	return a.byScore
+}
+
+// fill adds to the opening the best-scoring sentences that fit, in article
+// order.
+func (s Summarizer) fill(a *article, lead, leadAntecedent *sentence, tu tuning) []*sentence {
+	maxChars, maxSentences := s.budget()
+	pool, all := a.pool, a.all
 	chosen := []*sentence{lead}
 	length := lead.runes
 	if leadAntecedent != nil {
@@ -280,12 +324,11 @@ func (s Summarizer) sentences(title, text string, tu tuning) []string {
 	}
 	target := min(tu.target, maxChars)
 	rest := make([]*sentence, 0, len(pool)-1)
-	for _, c := range pool {
+	for _, c := range a.ranked() {
 		if !slices.Contains(chosen, c) {
 			rest = append(rest, c)
 		}
 	}
-	sort.SliceStable(rest, func(i, j int) bool { return rest[i].score > rest[j].score })
 	for _, c := range rest {
 		if len(chosen) == maxSentences || length >= target {
 			break
@@ -315,7 +358,7 @@ func (s Summarizer) sentences(title, text string, tu tuning) []string {
 		length = grown
 	}
 	sort.Slice(chosen, func(i, j int) bool { return chosen[i].pos < chosen[j].pos })
-	return texts(withAntecedents(chosen, all))
+	return withAntecedents(chosen, all)
 }
 
 // connectives open a sentence that leans on the one before it (lower-cased):
@@ -475,7 +518,7 @@ type termVec struct {
 // title's vector on the same weights. Terms get ids of the article's own, so
 // that vectors are sorted slices rather than maps: scoring an article costs
 // a few dozen allocations, not thousands.
-func weigh(sents []*sentence, title []string) termVec {
+func weigh(sents []*sentence, title []string) (termVec, *vocabulary, []float64) {
 	v := vocabulary{uni: make(map[string]int32, 256), bi: make(map[uint64]int32, 512)}
 	ids := make([][]int32, len(sents))
 	for i, s := range sents {
@@ -498,7 +541,7 @@ func weigh(sents []*sentence, title []string) termVec {
 	for i, s := range sents {
 		s.vec = vector(ids[i], idf)
 	}
-	return vector(titleIDs, idf)
+	return vector(titleIDs, idf), &v, idf
 }
 
 // vocabulary numbers an article's terms.
