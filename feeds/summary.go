@@ -93,7 +93,7 @@ type Summarizer struct {
 // leads to the summary that model scores best (see OpeningModel); then it adds the
 // best-scoring sentences that fit, are not redundant with one already
 // chosen, and bring the summary closer to the length of an outlet's own
-// lead (about 150 characters; longer ones are a budget, not a goal). A text
+// lead (about 170 characters; longer ones are a budget, not a goal). A text
 // of fewer than six such sentences, most often a feed's description, is
 // scored instead by centrality and closeness to the title discounted by
 // position, and opens with the better of its first two sentences. A
@@ -124,7 +124,7 @@ type tuning struct {
 // learned model knows position itself: the summary opens with the
 // sentence it scores best, wherever it is, unless the first one tells the
 // title's story (leadCover).
-var defaultTuning = tuning{target: 150, leadWindow: 0, leadCover: 0.8, minWords: 5, redundancy: 0.6, learned: true}
+var defaultTuning = tuning{target: 170, leadWindow: 0, leadCover: 0.8, minWords: 5, redundancy: 0.6, learned: true}
 
 // heuristicTuning is the summarizer before the learned model (issue 13).
 // It scores what the model was not trained on (see minLearnedPool) and
