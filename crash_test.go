@@ -169,15 +169,7 @@ feeds: [{url: %s/home.rss, section: chinh-tri}]
 		return len(seen) == chats
 	}, 60*time.Second)
 	// Let the restarted bot settle: its outbox empty, nothing more to send.
-	waitUntil(t, "an empty outbox", func() bool {
-		s, err := storage.Open(context.Background(), db)
-		if err != nil {
-			return false
-		}
-		defer s.Close()
-		n, err := s.PendingCount(context.Background())
-		return err == nil && n == 0
-	})
+	emptyOutbox(t, db)
 	copies := map[int64]int{}
 	for _, s := range tg.Sent() {
 		copies[s.ChatID]++
@@ -214,4 +206,18 @@ func (c *child) stop(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("no exit within 10 s of SIGTERM")
 	}
+}
+
+// emptyOutbox waits until the database has no pending delivery.
+func emptyOutbox(t *testing.T, db string) {
+	t.Helper()
+	waitUntil(t, "an empty outbox", func() bool {
+		s, err := storage.Open(context.Background(), db)
+		if err != nil {
+			return false
+		}
+		defer s.Close()
+		n, err := s.PendingCount(context.Background())
+		return err == nil && n == 0
+	})
 }

@@ -107,20 +107,6 @@ func withMethod(sent []telegramtest.Sent, method string) []telegramtest.Sent {
 	return out
 }
 
-// emptyOutbox waits until the database has no pending delivery.
-func emptyOutbox(t *testing.T, db string) {
-	t.Helper()
-	waitUntil(t, "an empty outbox", func() bool {
-		s, err := storage.Open(context.Background(), db)
-		if err != nil {
-			return false
-		}
-		defer s.Close()
-		n, err := s.PendingCount(context.Background())
-		return err == nil && n == 0
-	})
-}
-
 // TestStoriesEndToEnd: three outlets' feeds carry one story minutes
 // apart. A Telegram subscriber of their section gets one message, edited
 // to list the other two outlets; a chat subscribed only to the second
