@@ -116,15 +116,24 @@ func TestSummarizerRules(t *testing.T) {
 					}
 					continue
 				}
-				i := next
-				for i < len(sents) && sents[i] != c {
-					i++
+				// One sentence, or a quotation the source broke over up
+				// to maxQuotationSentences (quotationSpans).
+				i, j := next, 0
+				for ; i < len(sents); i++ {
+					for j = i + 1; j <= min(len(sents), i+maxQuotationSentences); j++ {
+						if strings.Join(sents[i:j], " ") == c {
+							break
+						}
+					}
+					if j <= min(len(sents), i+maxQuotationSentences) {
+						break
+					}
 				}
 				if i == len(sents) {
 					t.Errorf("%s %+v: %q is not a sentence of the text after the previous one", a.ID, s, c)
 					break
 				}
-				next = i + 1
+				next = j
 				if repeatsTitle(storage.Words(storage.Fold(c)), storage.Words(storage.Fold(a.Title))) {
 					t.Errorf("%s: %q repeats the title %q", a.ID, c, a.Title)
 				}

@@ -451,27 +451,58 @@ func texts(sents []*sentence) []string {
 // (12 was better than 20 on the dev split).
 const maxHeadingWords = 12
 
-// splitArticle splits text into sentences, paragraph by paragraph.
+// splitArticle splits text into sentences, paragraph by paragraph; a
+// quotation broken across sentences is joined into one (quotationSpans).
 func splitArticle(text string) []*sentence {
-	var out []*sentence
 	lines := strings.FieldsFunc(text, isLineBreak)
+	var pieces []string
+	var alone []bool // the piece is its line's only sentence
 	for _, line := range lines {
 		sents := SplitSentences(line)
 		for _, t := range sents {
-			st := &sentence{
-				text:       t,
-				pos:        len(out),
-				words:      foldWords(t),
-				runes:      utf8.RuneCountInString(t),
-				connective: opensWithConnective(t),
-				continues:  opensInLowerCase(t),
-			}
-			st.heading = len(lines) > 1 && len(sents) == 1 && len(st.words) <= maxHeadingWords && !endsSentence(t) &&
-				!strings.HasSuffix(sentenceCore(t), ":")
-			out = append(out, st)
+			pieces = append(pieces, t)
+			alone = append(alone, len(sents) == 1)
 		}
 	}
+	spans := quotationSpans(pieces)
+	out := make([]*sentence, 0, len(pieces))
+	for i := 0; i < len(pieces); i++ {
+		t, single := pieces[i], alone[i]
+		if j := spans[i]; j > i {
+			t, single = strings.Join(pieces[i:j+1], " "), false
+			i = j
+		}
+		st := &sentence{
+			text:       t,
+			pos:        len(out),
+			words:      foldWords(t),
+			runes:      utf8.RuneCountInString(t),
+			connective: opensWithConnective(t),
+			continues:  opensInLowerCase(t) || len(out) > 0 && tailAfterInitial(out[len(out)-1].text, t),
+		}
+		st.heading = len(lines) > 1 && single && len(st.words) <= maxHeadingWords && !endsSentence(t) &&
+			!strings.HasSuffix(sentenceCore(t), ":")
+		out = append(out, st)
+	}
 	return out
+}
+
+// tailAfterInitial reports whether next, opening with a number, goes on
+// the sentence prev that ends with a person's initial: "… gửi tới gia đình
+// anh L." | "25 triệu đồng để hỗ trợ". The splitter must end a sentence
+// after "anh L." before a capital, and so before a digit too.
+func tailAfterInitial(prev, next string) bool {
+	r, _ := utf8.DecodeRuneInString(next)
+	if !unicode.IsDigit(r) {
+		return false
+	}
+	words := strings.Fields(prev)
+	if len(words) < 2 {
+		return false
+	}
+	last := words[len(words)-1]
+	return isInitials(strings.TrimSuffix(last, ".")) && strings.HasSuffix(last, ".") &&
+		personWords[strings.ToLower(strings.TrimRight(words[len(words)-2], ","))]
 }
 
 // repeatsTitle reports whether a sentence says little but the title: most
