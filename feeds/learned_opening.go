@@ -93,27 +93,59 @@ type DocumentFrequencies struct {
 	Articles int
 	DF       map[string]int
 
-	idfOnce  sync.Once
-	idfTable map[string]float64 // ln((N+1)/(df+1)) of each term in DF
+	indexOnce sync.Once
+	index     *dfIndex
+}
+
+// dfIndex is DF keyed for an article's vocabulary: a pair of syllables is
+// looked up by the two syllables' numbers, not by hashing the string "a b",
+// which was most of what reweighing an article by corpus IDF cost.
+type dfIndex struct {
+	syllables map[string]int32   // every syllable of a term in DF → its number
+	unigram   []float64          // by syllable number: its idf as a term of its own
+	pair      map[uint64]float64 // idf of each pair in DF, by its syllables' numbers
+	missing   float64            // idf of a term not in DF
 }
 
 // idf is ln((N+1)/(df+1)).
 func (d *DocumentFrequencies) idf(term string) float64 {
-	return d.idfOf([]byte(term))
-}
-
-// idfOf is idf of a term given as bytes; the lookup does not allocate.
-func (d *DocumentFrequencies) idfOf(term []byte) float64 {
-	d.idfOnce.Do(func() {
-		d.idfTable = make(map[string]float64, len(d.DF))
-		for t, n := range d.DF {
-			d.idfTable[t] = math.Log(float64(d.Articles+1) / float64(n+1))
-		}
-	})
-	if v, ok := d.idfTable[string(term)]; ok {
-		return v
+	if n, ok := d.DF[term]; ok {
+		return math.Log(float64(d.Articles+1) / float64(n+1))
 	}
 	return math.Log(float64(d.Articles + 1))
+}
+
+// indexed returns DF keyed by syllable numbers, built on first use.
+func (d *DocumentFrequencies) indexed() *dfIndex {
+	d.indexOnce.Do(func() {
+		x := &dfIndex{
+			syllables: make(map[string]int32, len(d.DF)),
+			pair:      make(map[uint64]float64, len(d.DF)),
+			missing:   math.Log(float64(d.Articles + 1)),
+		}
+		number := func(w string) int32 {
+			id, ok := x.syllables[w]
+			if !ok {
+				id = int32(len(x.unigram))
+				x.syllables[w] = id
+				x.unigram = append(x.unigram, x.missing)
+			}
+			return id
+		}
+		for t := range d.DF {
+			first, second, isPair := strings.Cut(t, " ")
+			switch {
+			case !isPair:
+				x.unigram[number(t)] = d.idf(t)
+			case !strings.Contains(second, " "):
+				// A term of three syllables or more never matches an
+				// article's pair: it is left out.
+				x.pair[uint64(number(first))<<32|uint64(number(second))] = d.idf(t)
+			}
+		}
+		d.index = x
+	})
+	return d.index
 }
 
 // CountDocumentFrequencies counts the terms of the examples' bodies and
@@ -235,22 +267,33 @@ func corpusTerms(words []string) []string {
 // corpus's IDF to the article's own (0 where the article's is 0: a term
 // in every sentence weighs nothing either way).
 func (d *DocumentFrequencies) articleIDF(v *vocabulary, local []float64) []float64 {
-	names := make([]string, v.n)
-	for w, id := range v.uni {
-		names[id] = w
-	}
+	x := d.indexed()
+	// The corpus's number of each of the article's syllables (-1: none).
+	corpus := make([]int32, v.n)
 	out := make([]float64, v.n)
-	var buf []byte
 	for w, id := range v.uni {
+		n, ok := x.syllables[w]
+		if !ok {
+			n = -1
+		}
+		corpus[id] = n
 		if local[id] > 0 && !v.stops[id] {
-			buf = append(buf[:0], w...)
-			out[id] = d.idfOf(buf) / local[id]
+			idf := x.missing
+			if ok {
+				idf = x.unigram[n]
+			}
+			out[id] = idf / local[id]
 		}
 	}
 	for key, id := range v.bi {
 		if local[id] > 0 {
-			buf = append(append(append(buf[:0], names[key>>32]...), ' '), names[key&0xffffffff]...)
-			out[id] = d.idfOf(buf) / local[id]
+			idf := x.missing
+			if a, b := corpus[key>>32], corpus[key&0xffffffff]; a >= 0 && b >= 0 {
+				if p, ok := x.pair[uint64(a)<<32|uint64(b)]; ok {
+					idf = p
+				}
+			}
+			out[id] = idf / local[id]
 		}
 	}
 	return out
