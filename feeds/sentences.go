@@ -31,9 +31,55 @@ func SplitSentences(text string) []string {
 	}
 	var out []string
 	for _, line := range strings.FieldsFunc(text, isLineBreak) {
-		out = append(out, splitLine(strings.Fields(line))...)
+		out = append(out, splitLine(fields(line))...)
 	}
 	return out
+}
+
+// asciiSpace marks the ASCII bytes unicode.IsSpace holds.
+var asciiSpace = [utf8.RuneSelf]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true, ' ': true}
+
+// fields is strings.Fields for valid UTF-8. Vietnamese is never all ASCII,
+// which sends strings.Fields down its slow path, a function call and a
+// rune decoding per byte; here only the bytes of non-ASCII runes are
+// decoded, and the words are counted first so the slice is allocated once.
+func fields(s string) []string {
+	n := 0
+	inField := false
+	for i := 0; i < len(s); {
+		space, size := isSpaceAt(s, i)
+		if !space && !inField {
+			n++
+		}
+		inField = !space
+		i += size
+	}
+	out := make([]string, 0, n)
+	start := -1
+	for i := 0; i < len(s); {
+		space, size := isSpaceAt(s, i)
+		switch {
+		case space && start >= 0:
+			out = append(out, s[start:i])
+			start = -1
+		case !space && start < 0:
+			start = i
+		}
+		i += size
+	}
+	if start >= 0 {
+		out = append(out, s[start:])
+	}
+	return out
+}
+
+// isSpaceAt reports whether the rune at s[i] is a space, and its size.
+func isSpaceAt(s string, i int) (bool, int) {
+	if b := s[i]; b < utf8.RuneSelf {
+		return asciiSpace[b], 1
+	}
+	r, size := utf8.DecodeRuneInString(s[i:])
+	return unicode.IsSpace(r), size
 }
 
 func isLineBreak(r rune) bool {
@@ -45,14 +91,19 @@ func splitLine(words []string) []string {
 	if len(words) == 0 {
 		return nil
 	}
+	// Most lines hold no quotation or brackets: then both are nil.
 	inQuote := quotedWords(words)
-	for i, in := range bracketedWords(words) {
-		inQuote[i] = inQuote[i] || in
+	if inBrackets := bracketedWords(words); inQuote == nil {
+		inQuote = inBrackets
+	} else {
+		for i, in := range inBrackets {
+			inQuote[i] = inQuote[i] || in
+		}
 	}
 	var out []string
 	start := 0
 	for i := 0; i < len(words)-1; i++ {
-		if inQuote[i] || !endsSentence(words[i]) || !startsSentenceWord(words[i+1]) {
+		if inQuote != nil && inQuote[i] || !endsSentence(words[i]) || !startsSentenceWord(words[i+1]) {
 			continue
 		}
 		var prev string
@@ -71,7 +122,8 @@ func splitLine(words []string) []string {
 // quotedWords reports, for each word, whether a quotation that closes later
 // on the line is still open after it: no sentence ends there. Curly quotes
 // and guillemets nest; a straight quote opens at the start of a word and
-// closes otherwise. An opening quote that never closes is ignored.
+// closes otherwise. An opening quote that never closes is ignored. It is
+// nil when no quotation closes on the line.
 func quotedWords(words []string) []bool {
 	type mark struct {
 		word int
@@ -80,7 +132,7 @@ func quotedWords(words []string) []bool {
 	var marks []mark
 	straightOpen := false
 	for i, w := range words {
-		if !strings.ContainsAny(w, "“«”»\"") {
+		if !holdsQuote(w) {
 			continue // most words hold no quote: spare them the rune slice
 		}
 		rs := []rune(w)
@@ -101,6 +153,9 @@ func quotedWords(words []string) []bool {
 				marks = append(marks, mark{i, open})
 			}
 		}
+	}
+	if len(marks) < 2 {
+		return nil // no pair
 	}
 	// Match closes to opens with a stack; only matched pairs count. Each
 	// pair adds one to the depth of the words it spans (a difference array
@@ -132,12 +187,16 @@ func quotedWords(words []string) []bool {
 // bracketedWords reports, for each word, whether a round bracket opened at
 // or before it closes later on the line: "(Q. Bình Thạnh)", "(ông T.B.
 // cho biết)" hold no sentence end. A bracket that never closes is ignored.
+// It is nil when the line holds no bracket.
 func bracketedWords(words []string) []bool {
-	depth := make([]int, len(words)+1)
+	var depth []int
 	var stack []int
 	for i, w := range words {
-		if !strings.ContainsAny(w, "()") {
+		if strings.IndexByte(w, '(') < 0 && strings.IndexByte(w, ')') < 0 {
 			continue
+		}
+		if depth == nil {
+			depth = make([]int, len(words)+1)
 		}
 		for _, r := range w {
 			switch r {
@@ -156,6 +215,9 @@ func bracketedWords(words []string) []bool {
 			}
 		}
 	}
+	if depth == nil {
+		return nil
+	}
 	in := make([]bool, len(words))
 	d := 0
 	for i := range words {
@@ -163,6 +225,28 @@ func bracketedWords(words []string) []bool {
 		in[i] = d > 0
 	}
 	return in
+}
+
+// holdsQuote reports whether w holds one of the quotes quotedWords reads:
+// a straight quote, “, ”, « or ». It compares UTF-8 bytes: strings.ContainsAny
+// with a set beyond ASCII decodes every rune of w and searches the set for
+// each, and this runs on every word of an article.
+func holdsQuote(w string) bool {
+	for i := 0; i < len(w); i++ {
+		switch w[i] {
+		case '"':
+			return true
+		case 0xC2: // « U+00AB, » U+00BB
+			if i+1 < len(w) && (w[i+1] == 0xAB || w[i+1] == 0xBB) {
+				return true
+			}
+		case 0xE2: // “ U+201C, ” U+201D
+			if i+2 < len(w) && w[i+1] == 0x80 && (w[i+2] == 0x9C || w[i+2] == 0x9D) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func isTerminal(r rune) bool { return r == '.' || r == '!' || r == '?' || r == '…' }

@@ -454,9 +454,13 @@ const maxHeadingWords = 12
 // splitArticle splits text into sentences, paragraph by paragraph.
 func splitArticle(text string) []*sentence {
 	var out []*sentence
+	if !utf8.ValidString(text) {
+		text = strings.ToValidUTF8(text, "\uFFFD") // as SplitSentences would, once for all lines
+	}
 	lines := strings.FieldsFunc(text, isLineBreak)
 	for _, line := range lines {
-		sents := SplitSentences(line)
+		sents := splitLine(fields(line)) // SplitSentences(line): the line holds no break
+
 		for _, t := range sents {
 			st := &sentence{
 				text:       t,

@@ -1,0 +1,44 @@
+package feeds
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+// The summarizer's fast paths must give what the library calls they
+// replace: each is checked against that call.
+
+var fastPathInputs = []string{
+	"", " ", "Hà Nội  mưa to", "\tCâu một.\u00a0Câu hai\u2003ba\u3000bốn ",
+	"“Tuy nhiên,” ông nói: «không» và \"có\"", "(Q. 1) và (ông T.B. cho biết)",
+	"a\u0085b\u2028c\u202fd\u205fe\u1680f", "\u201b\u201e\u00ab\u00bb\u201c\u201d\u00ac\u2019",
+	"chữ\xe2\x80\x9ckép\xe2\x80", "mã\xc2", "\xffhỏng\xfe\xe2\x80\x9d",
+}
+
+func FuzzFields(f *testing.F) {
+	for _, s := range fastPathInputs {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := fields(strings.ToValidUTF8(s, "\uFFFD")), strings.Fields(strings.ToValidUTF8(s, "\uFFFD")); !slices.Equal(got, want) {
+			t.Errorf("fields(%q) = %q, want %q", s, got, want)
+		}
+		if got, want := holdsQuote(s), strings.ContainsAny(s, "“«”»\""); got != want {
+			t.Errorf("holdsQuote(%q) = %v, want %v", s, got, want)
+		}
+	})
+}
+
+// splitArticle repairs invalid UTF-8 once for the whole text; its sentences
+// are still SplitSentences' of each line.
+func TestSplitArticleAsSplitSentences(t *testing.T) {
+	text := "Câu một \xff hỏng. Câu hai “trích” (Q. 1).\n\xe2\x80Dòng hai\u2028dòng ba.\xc2\n\nCuối."
+	var got []string
+	for _, s := range splitArticle(text) {
+		got = append(got, s.text)
+	}
+	if want := SplitSentences(text); !slices.Equal(got, want) {
+		t.Errorf("splitArticle = %q, want %q", got, want)
+	}
+}
