@@ -225,7 +225,7 @@ func (a *article) features() [][]float64 {
 			flag(opensWithTime(c.words)),
 			capitalShare(c.text),
 			flag(c.connective),
-			flag(strings.ContainsAny(c.text, "\"“”«»")),
+			flag(holdsQuote(c.text)),
 			flag(last == ':'),
 			flag(last == '?' || last == '!'),
 			flag(!isTerminal(last) && last != ':'),
@@ -344,8 +344,22 @@ func reportsSpeech(words []string) bool {
 func capitalShare(text string) float64 {
 	words, caps := 0, 0
 	first := true
-	for f := range strings.FieldsSeq(text) {
-		f = strings.TrimLeftFunc(f, isOpener)
+	// The words as strings.FieldsSeq gives them, found by fields' byte
+	// test: FieldsSeq decodes every rune of Vietnamese text.
+	for i := 0; i < len(text); {
+		if space, size := isSpaceAt(text, i); space {
+			i += size
+			continue
+		}
+		start := i
+		for i < len(text) {
+			space, size := isSpaceAt(text, i)
+			if space {
+				break
+			}
+			i += size
+		}
+		f := strings.TrimLeftFunc(text[start:i], isOpener)
 		r, _ := utf8.DecodeRuneInString(f)
 		if !unicode.IsLetter(r) {
 			continue

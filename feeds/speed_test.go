@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 )
 
 // The summarizer's fast paths must give what the library calls they
@@ -14,6 +16,7 @@ var fastPathInputs = []string{
 	"“Tuy nhiên,” ông nói: «không» và \"có\"", "(Q. 1) và (ông T.B. cho biết)",
 	"a\u0085b\u2028c\u202fd\u205fe\u1680f", "\u201b\u201e\u00ab\u00bb\u201c\u201d\u00ac\u2019",
 	"chữ\xe2\x80\x9ckép\xe2\x80", "mã\xc2", "\xffhỏng\xfe\xe2\x80\x9d",
+	"Ông Nguyễn Văn A\u00a0và \"Bộ Y tế\" (TP.HCM)\u2003Đà Nẵng", "  «Hà» “Nội” 5/7 iPhone Éclair",
 }
 
 func FuzzFields(f *testing.F) {
@@ -27,7 +30,36 @@ func FuzzFields(f *testing.F) {
 		if got, want := holdsQuote(s), strings.ContainsAny(s, "“«”»\""); got != want {
 			t.Errorf("holdsQuote(%q) = %v, want %v", s, got, want)
 		}
+		valid := strings.ToValidUTF8(s, "\uFFFD")
+		if got, want := capitalShare(valid), capitalShareByFields(valid); got != want {
+			t.Errorf("capitalShare(%q) = %v, want %v", s, got, want)
+		}
 	})
+}
+
+// capitalShareByFields is capitalShare as it was, over strings.FieldsSeq.
+func capitalShareByFields(text string) float64 {
+	words, caps := 0, 0
+	first := true
+	for f := range strings.FieldsSeq(text) {
+		f = strings.TrimLeftFunc(f, isOpener)
+		r, _ := utf8.DecodeRuneInString(f)
+		if !unicode.IsLetter(r) {
+			continue
+		}
+		if first {
+			first = false
+			continue
+		}
+		words++
+		if unicode.IsUpper(r) {
+			caps++
+		}
+	}
+	if words == 0 {
+		return 0
+	}
+	return float64(caps) / float64(words)
 }
 
 // splitArticle repairs invalid UTF-8 once for the whole text; its sentences
