@@ -6,6 +6,8 @@ import (
 	"testing"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/newsbot-vn/newsbot/storage"
 )
 
 // The summarizer's fast paths must give what the library calls they
@@ -72,5 +74,25 @@ func TestSplitArticleAsSplitSentences(t *testing.T) {
 	}
 	if want := SplitSentences(text); !slices.Equal(got, want) {
 		t.Errorf("splitArticle = %q, want %q", got, want)
+	}
+}
+
+// foldWords' table tells runes that fold to letters from those that end a
+// word and those it must look into; a sentence of more words than its
+// stack buffer holds folds whole.
+func TestFoldTableKinds(t *testing.T) {
+	table := foldTable()
+	for r, want := range map[rune]uint8{
+		'ệ': foldsToLetters, 'Đ': foldsToLetters, 'é': foldsToLetters,
+		'“': foldsToGap, '–': foldsToGap, '\u00a0': foldsToGap,
+		'\u0301': foldsOther, // a combining accent folds to nothing
+	} {
+		if got := table[r].kind; got != want {
+			t.Errorf("foldTable[%q].kind = %d, want %d (folds to %q)", r, got, want, table[r].text)
+		}
+	}
+	long := strings.Repeat("Tiếng Việt có dấu, “ngoặc” – gạch. ", 40)
+	if got, want := foldWords(long), storage.Words(storage.Fold(long)); !slices.Equal(got, want) {
+		t.Errorf("foldWords of %d words = %d words, want %d", len(want), len(got), len(want))
 	}
 }

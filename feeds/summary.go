@@ -709,9 +709,11 @@ func cutAtWord(s string, maxChars int) string {
 func foldWords(s string) []string {
 	table := foldTable()
 	// All words go into one buffer and are cut from one string: an
-	// allocation per sentence, not per word.
+	// allocation per sentence, not per word. The bounds of a sentence's
+	// words fit on the stack.
 	buf := make([]byte, 0, len(s))
-	var bounds []int // start and end of each word in buf
+	var boundsBuf [128]int
+	bounds := boundsBuf[:0] // start and end of each word in buf
 	inWord := false
 	add := func(r rune) {
 		if !inWord {
@@ -739,9 +741,25 @@ func foldWords(s string) []string {
 			}
 			continue
 		}
-		f := ""
+		var f string
 		if r < foldTableSize {
-			f = table[r]
+			// Most runes fold to letters only (ệ → e) or to no letter at
+			// all (“, –): the table says which, so their runes need no
+			// test one by one.
+			e := table[r]
+			switch e.kind {
+			case foldsToLetters:
+				if !inWord {
+					bounds = append(bounds, len(buf))
+					inWord = true
+				}
+				buf = append(buf, e.text...)
+				continue
+			case foldsToGap:
+				end()
+				continue
+			}
+			f = e.text
 		} else {
 			f = storage.Fold(string(r))
 		}
@@ -766,11 +784,33 @@ func foldWords(s string) []string {
 // and the general punctuation after it (quotes, dashes, ellipsis).
 const foldTableSize = 0x2070
 
+// foldedRune is storage.Fold of one rune and what foldWords makes of it.
+type foldedRune struct {
+	text string
+	kind uint8
+}
+
+const (
+	foldsOther     = iota // no rune, or letters and others mixed: foldWords tests each
+	foldsToLetters        // letters and digits only: part of a word
+	foldsToGap            // no letter or digit: it ends a word
+)
+
 // foldTable holds storage.Fold of each rune below foldTableSize.
-var foldTable = sync.OnceValue(func() []string {
-	t := make([]string, foldTableSize)
+var foldTable = sync.OnceValue(func() []foldedRune {
+	t := make([]foldedRune, foldTableSize)
 	for r := range t {
-		t[r] = storage.Fold(string(rune(r)))
+		f := storage.Fold(string(rune(r)))
+		letters := strings.IndexFunc(f, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) < 0
+		gap := strings.IndexFunc(f, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) < 0
+		t[r].text = f
+		switch {
+		case f == "":
+		case letters:
+			t[r].kind = foldsToLetters
+		case gap:
+			t[r].kind = foldsToGap
+		}
 	}
 	return t
 })
