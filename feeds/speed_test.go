@@ -1,6 +1,8 @@
 package feeds
 
 import (
+	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -94,5 +96,54 @@ func TestFoldTableKinds(t *testing.T) {
 	long := strings.Repeat("Tiếng Việt có dấu, “ngoặc” – gạch. ", 40)
 	if got, want := foldWords(long), storage.Words(storage.Fold(long)); !slices.Equal(got, want) {
 		t.Errorf("foldWords of %d words = %d words, want %d", len(want), len(got), len(want))
+	}
+}
+
+// weigh cuts every vector from shared buffers: each must be what weighing
+// its sentence's term ids alone gives, and none may reach into the next.
+func TestWeighSharedBuffers(t *testing.T) {
+	var sents []*sentence
+	for _, s := range []string{
+		"Sáng 5/7, Ban Tuyên giáo Tỉnh ủy tổ chức hội nghị giao ban.",
+		"Hội nghị đề ra nhiệm vụ công tác khoa giáo 6 tháng cuối năm, công tác khoa giáo.",
+		"và của là",
+		"Nhiều người đi xe máy đến dự hội nghị.",
+	} {
+		sents = append(sents, &sentence{words: foldWords(s)})
+	}
+	title := foldWords("Hội nghị giao ban công tác khoa giáo")
+	titleVec, v, idf := weigh(sents, title)
+	want := func(words []string) termVec {
+		ids := v.terms(nil, words)
+		var tv termVec
+		for i := 0; i < len(ids); {
+			j := i + 1
+			for j < len(ids) && ids[j] == ids[i] {
+				j++
+			}
+			w := (1 + math.Log(float64(j-i))) * idf[ids[i]]
+			tv.ids = append(tv.ids, ids[i])
+			tv.w = append(tv.w, w)
+			tv.norm += w * w
+			i = j
+		}
+		tv.norm = math.Sqrt(tv.norm)
+		return tv
+	}
+	check := func(name string, got, want termVec) {
+		t.Helper()
+		if !slices.Equal(got.ids, want.ids) || !slices.Equal(got.w, want.w) || got.norm != want.norm {
+			t.Errorf("%s: vector %+v, want %+v", name, got, want)
+		}
+		if cap(got.ids) != len(got.ids) || cap(got.w) != len(got.w) {
+			t.Errorf("%s: capacity reaches past the vector into the next", name)
+		}
+	}
+	for i, s := range sents {
+		check(fmt.Sprint("sentence ", i), s.vec, want(s.words))
+	}
+	check("title", titleVec, want(title))
+	if len(sents[2].vec.ids) != 2 {
+		t.Errorf("stop syllables only: %d terms, want their 2 pairs", len(sents[2].vec.ids))
 	}
 }

@@ -189,8 +189,9 @@ func (s Summarizer) prepare(title, text string, tu tuning) *article {
 	for _, st := range a.all {
 		prose = prose || !st.heading
 	}
+	inTitle := titleSet(a.title)
 	for _, st := range a.all {
-		if repeatsTitle(st.words, a.title) || (prose && st.heading) {
+		if repeatsTitleSet(st.words, inTitle) || (prose && st.heading) {
 			continue // a subheading would read as glued onto the next sentence
 		}
 		a.cands = append(a.cands, st)
@@ -481,12 +482,23 @@ func splitArticle(text string) []*sentence {
 // repeatsTitle reports whether a sentence says little but the title: most
 // of its syllables are the title's.
 func repeatsTitle(words, title []string) bool {
-	if len(title) == 0 || len(words) == 0 {
-		return false
-	}
+	return repeatsTitleSet(words, titleSet(title))
+}
+
+// titleSet is the set of a title's syllables, made once for all the
+// sentences of an article.
+func titleSet(title []string) map[string]bool {
 	in := make(map[string]bool, len(title))
 	for _, w := range title {
 		in[w] = true
+	}
+	return in
+}
+
+// repeatsTitleSet is repeatsTitle with the title as a set.
+func repeatsTitleSet(words []string, in map[string]bool) bool {
+	if len(in) == 0 || len(words) == 0 {
+		return false
 	}
 	shared := 0
 	for _, w := range words {
@@ -524,11 +536,20 @@ type termVec struct {
 // a few dozen allocations, not thousands.
 func weigh(sents []*sentence, title []string) (termVec, *vocabulary, []float64) {
 	v := vocabulary{uni: make(map[string]int32, 256), bi: make(map[uint64]int32, 512)}
+	// Every sentence's term ids, then their vectors, are cut from one
+	// buffer each: a syllable and a pair at most per word.
+	total := len(title)
+	for _, s := range sents {
+		total += len(s.words)
+	}
+	all := make([]int32, 0, 2*total)
 	ids := make([][]int32, len(sents))
 	for i, s := range sents {
-		ids[i] = v.terms(s.words)
+		start := len(all)
+		all = v.terms(all, s.words)
+		ids[i] = all[start:len(all):len(all)]
 	}
-	titleIDs := v.terms(title)
+	titleIDs := v.terms(all[len(all):], title)
 	df := make([]int32, v.n)
 	for _, t := range ids {
 		for j, id := range t {
@@ -542,10 +563,12 @@ func weigh(sents []*sentence, title []string) (termVec, *vocabulary, []float64) 
 	for id, d := range df {
 		idf[id] = math.Log(1 + n/float64(max(d, 1)))
 	}
+	vecIDs, vecW := make([]int32, 2*total), make([]float64, 2*total)
 	for i, s := range sents {
-		s.vec = vector(ids[i], idf)
+		s.vec, vecIDs, vecW = vector(ids[i], idf, vecIDs, vecW)
 	}
-	return vector(titleIDs, idf), &v, idf
+	titleVec, _, _ := vector(titleIDs, idf, vecIDs, vecW)
+	return titleVec, &v, idf
 }
 
 // vocabulary numbers an article's terms.
@@ -567,10 +590,11 @@ func (v *vocabulary) id(w string) int32 {
 	return id
 }
 
-// terms returns the sorted ids of the syllables that carry meaning and of
-// every pair of syllables, one per occurrence.
-func (v *vocabulary) terms(words []string) []int32 {
-	out := make([]int32, 0, 2*len(words))
+// terms appends to dst the sorted ids of the syllables that carry meaning
+// and of every pair of syllables, one per occurrence.
+func (v *vocabulary) terms(dst []int32, words []string) []int32 {
+	start := len(dst)
+	out := dst
 	prev := int32(-1)
 	for _, w := range words {
 		id := v.id(w)
@@ -590,26 +614,32 @@ func (v *vocabulary) terms(words []string) []int32 {
 		}
 		prev = id
 	}
-	slices.Sort(out)
+	slices.Sort(out[start:])
 	return out
 }
 
-// vector weighs sorted term ids: (1 + ln tf) · idf.
-func vector(ids []int32, idf []float64) termVec {
+// vector weighs sorted term ids: (1 + ln tf) · idf. Its ids and weights
+// are cut from the front of idBuf and wBuf, which must hold one per
+// distinct id; it returns what is left of them.
+func vector(ids []int32, idf []float64, idBuf []int32, wBuf []float64) (termVec, []int32, []float64) {
 	var v termVec
+	k := 0
 	for i := 0; i < len(ids); {
 		j := i + 1
 		for j < len(ids) && ids[j] == ids[i] {
 			j++
 		}
 		w := (1 + math.Log(float64(j-i))) * idf[ids[i]]
-		v.ids = append(v.ids, ids[i])
-		v.w = append(v.w, w)
+		idBuf[k], wBuf[k] = ids[i], w
+		k++
 		v.norm += w * w
 		i = j
 	}
+	if k > 0 {
+		v.ids, v.w = idBuf[:k:k], wBuf[:k:k]
+	}
 	v.norm = math.Sqrt(v.norm)
-	return v
+	return v, idBuf[k:], wBuf[k:]
 }
 
 // centroid is the sum of the sentences' vectors, dense over the article's
