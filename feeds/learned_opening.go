@@ -389,14 +389,12 @@ func (s Summarizer) openingChoices(a *article, tu tuning, d *DocumentFrequencies
 	for k, o := range openings {
 		i := index[k]
 		chosen := s.fill(a, o.lead, o.ant, tu)
-		var words []string
 		sum, runes, first := 0.0, 0, false
 		clear(v)
 		for _, st := range chosen {
 			sum += st.score
 			runes += st.runes
 			first = first || st == pool[0]
-			words = append(words, st.words...)
 			for k, id := range st.vec.ids {
 				v[id] += st.vec.w[k] * cidf[id]
 			}
@@ -404,7 +402,7 @@ func (s Summarizer) openingChoices(a *article, tu tuning, d *DocumentFrequencies
 		x := []float64{
 			logits[i], logits[i] - best, rank[i],
 			sum, sum / float64(len(chosen)), float64(len(chosen)), float64(runes) / 150,
-			denseCosine(v, titleVec), titleCover(words, a.title), denseCosine(v, centre), flag(first),
+			denseCosine(v, titleVec), a.titleShare(chosen), denseCosine(v, centre), flag(first),
 		}
 		out = append(out, openingChoice{index: i, summary: chosen, x: x})
 	}

@@ -73,13 +73,20 @@ func fields(s string) []string {
 	return out
 }
 
-// isSpaceAt reports whether the rune at s[i] is a space, and its size.
+// isSpaceAt reports whether the rune at s[i] is a space, and how many
+// bytes to step over. Every space beyond ASCII (U+0085, U+00A0, U+1680,
+// U+2000–U+3000) starts with the byte C2, E1, E2 or E3, and only those
+// are decoded; any other byte is stepped over alone, which finds the same
+// spaces: a byte inside a rune (80–BF) never starts one.
 func isSpaceAt(s string, i int) (bool, int) {
-	if b := s[i]; b < utf8.RuneSelf {
+	switch b := s[i]; {
+	case b < utf8.RuneSelf:
 		return asciiSpace[b], 1
+	case b == 0xC2 || 0xE1 <= b && b <= 0xE3:
+		r, size := utf8.DecodeRuneInString(s[i:])
+		return unicode.IsSpace(r), size
 	}
-	r, size := utf8.DecodeRuneInString(s[i:])
-	return unicode.IsSpace(r), size
+	return false, 1
 }
 
 func isLineBreak(r rune) bool {

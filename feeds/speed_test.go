@@ -114,7 +114,7 @@ func TestWeighSharedBuffers(t *testing.T) {
 	title := foldWords("Hội nghị giao ban công tác khoa giáo")
 	titleVec, v, idf := weigh(sents, title)
 	want := func(words []string) termVec {
-		ids := v.terms(nil, words)
+		ids := v.terms(nil, words, make([]int32, len(words)))
 		var tv termVec
 		for i := 0; i < len(ids); {
 			j := i + 1
@@ -145,5 +145,61 @@ func TestWeighSharedBuffers(t *testing.T) {
 	check("title", titleVec, want(title))
 	if len(sents[2].vec.ids) != 2 {
 		t.Errorf("stop syllables only: %d terms, want their 2 pairs", len(sents[2].vec.ids))
+	}
+}
+
+// The title's share a sentence or a summary holds is counted from bits set
+// once per article, and the features' digits and grammatical syllables
+// from flags set once per term: each must be what counting the syllables
+// gives, with a title of repeated syllables and one too long for the bits.
+func TestArticleTitleBitsAndWordFlags(t *testing.T) {
+	text := strings.Join([]string{
+		"Sáng 5/7, Ban Tuyên giáo Tỉnh ủy tổ chức hội nghị giao ban công tác khoa giáo 6 tháng đầu năm.",
+		"Hội nghị đề ra nhiệm vụ công tác khoa giáo 6 tháng cuối năm cho các ngành và địa phương.",
+		"Nhiều người đi xe máy đến dự, bãi xe chật kín từ sớm, bảo vệ phải hướng dẫn.",
+		"Buổi chiều có mưa rào nhẹ ở vài nơi trong thành phố và vùng lân cận năm 2022.",
+		"Các đại biểu thảo luận về công tác giáo dục, khoa học và công nghệ của tỉnh.",
+		"Hội nghị kết thúc lúc 11 giờ cùng ngày sau khi thông qua nghị quyết.",
+	}, "\n")
+	var long []string
+	for i := range 70 {
+		long = append(long, fmt.Sprintf("từ%d", i))
+	}
+	for _, title := range []string{
+		"Hội nghị giao ban công tác khoa giáo, hội nghị khoa giáo",
+		"",
+		strings.Join(long, " ") + " hội nghị",
+	} {
+		a := Summarizer{}.prepare(title, text, defaultTuning)
+		if a == nil || len(a.pool) < 3 {
+			t.Fatalf("title %.30q: no pool to check", title)
+		}
+		// Bits for a title of 1 to 64 distinct syllables; the long one has 72.
+		if masks := title != "" && !strings.HasPrefix(title, "từ0"); a.titleMasks != masks {
+			t.Errorf("title %.30q: titleMasks %v", title, a.titleMasks)
+		}
+		for i := range a.pool {
+			for j := i; j < len(a.pool); j++ {
+				sents := []*sentence{a.pool[i], a.pool[j]}
+				if i == j {
+					sents = sents[:1]
+				}
+				var words []string
+				for _, c := range sents {
+					words = append(words, c.words...)
+				}
+				if got, want := a.titleShare(sents), titleCover(words, a.title); got != want {
+					t.Errorf("title %.30q, sentences %d and %d: titleShare %v, titleCover %v", title, i, j, got, want)
+				}
+			}
+		}
+		for _, c := range a.pool {
+			for k, w := range c.words {
+				id := c.wordIDs[k]
+				if a.vocab.grammar[id] != stopSyllables[w] || a.vocab.digits[id] != strings.ContainsFunc(w, unicode.IsDigit) {
+					t.Errorf("%q: grammar %v, digits %v", w, a.vocab.grammar[id], a.vocab.digits[id])
+				}
+			}
+		}
 	}
 }

@@ -2,6 +2,7 @@ package feeds
 
 import (
 	"math"
+	"math/bits"
 	"slices"
 	"sort"
 	"strings"
@@ -150,6 +151,8 @@ type sentence struct {
 	connective bool // opens with "Tuy nhiên", "Do đó"…: it needs the sentence before it
 	continues  bool // opens in lower case: the rest of a sentence split too early, it needs the one before it too
 	score      float64
+	wordIDs    []int32 // the vocabulary's id of each of words, once weighed (see weigh)
+	titleHeld  uint64  // bit k: it holds the title's k-th distinct syllable (see markTitle)
 }
 
 func (s Summarizer) budget() (maxChars, maxSentences int) {
@@ -177,6 +180,10 @@ type article struct {
 	centre     []float64   // the pool's centroid, dense over the vocabulary
 	byScore    []*sentence // the pool by score, once scored (ranked)
 	centreNorm float64
+	// The title's distinct syllables, and whether each pool sentence's
+	// titleHeld says which it holds (when there are 64 or fewer).
+	titleDistinct int
+	titleMasks    bool
 }
 
 // prepare splits and filters the text; it returns nil when nothing can be
@@ -222,6 +229,7 @@ func (s Summarizer) prepare(title, text string, tu tuning) *article {
 	if len(a.pool) > 0 {
 		a.titleVec, a.vocab, a.idf = weigh(a.pool, a.title)
 		a.centre, a.centreNorm = centroid(a.pool)
+		a.markTitle()
 	}
 	return a
 }
@@ -543,13 +551,15 @@ func weigh(sents []*sentence, title []string) (termVec, *vocabulary, []float64) 
 		total += len(s.words)
 	}
 	all := make([]int32, 0, 2*total)
+	wordIDs := make([]int32, total)
 	ids := make([][]int32, len(sents))
 	for i, s := range sents {
 		start := len(all)
-		all = v.terms(all, s.words)
+		s.wordIDs, wordIDs = wordIDs[:len(s.words):len(s.words)], wordIDs[len(s.words):]
+		all = v.terms(all, s.words, s.wordIDs)
 		ids[i] = all[start:len(all):len(all)]
 	}
-	titleIDs := v.terms(all[len(all):], title)
+	titleIDs := v.terms(all[len(all):], title, wordIDs)
 	df := make([]int32, v.n)
 	for _, t := range ids {
 		for j, id := range t {
@@ -577,6 +587,9 @@ type vocabulary struct {
 	bi    map[uint64]int32 // pair of syllable ids → id
 	n     int32
 	stops []bool // by id: the syllable carries grammar or is a number
+	// By id, for the features: a syllable of stopSyllables, one that
+	// holds a digit.
+	grammar, digits []bool
 }
 
 func (v *vocabulary) id(w string) int32 {
@@ -586,18 +599,22 @@ func (v *vocabulary) id(w string) int32 {
 		v.n++
 		v.uni[w] = id
 		v.stops = append(v.stops, stopSyllables[w] || isNumber(w))
+		v.grammar = append(v.grammar, stopSyllables[w])
+		v.digits = append(v.digits, strings.ContainsFunc(w, unicode.IsDigit))
 	}
 	return id
 }
 
 // terms appends to dst the sorted ids of the syllables that carry meaning
-// and of every pair of syllables, one per occurrence.
-func (v *vocabulary) terms(dst []int32, words []string) []int32 {
+// and of every pair of syllables, one per occurrence; it sets wordIDs[i]
+// to the id of words[i] (wordIDs holds as many as words).
+func (v *vocabulary) terms(dst []int32, words []string, wordIDs []int32) []int32 {
 	start := len(dst)
 	out := dst
 	prev := int32(-1)
-	for _, w := range words {
+	for i, w := range words {
 		id := v.id(w)
+		wordIDs[i] = id
 		if !v.stops[id] {
 			out = append(out, id)
 		}
@@ -609,6 +626,8 @@ func (v *vocabulary) terms(dst []int32, words []string) []int32 {
 				v.n++
 				v.bi[key] = pid
 				v.stops = append(v.stops, false)
+				v.grammar = append(v.grammar, false)
+				v.digits = append(v.digits, false)
 			}
 			out = append(out, pid)
 		}
@@ -847,6 +866,51 @@ var foldTable = sync.OnceValue(func() []foldedRune {
 
 func isNumber(w string) bool {
 	return strings.IndexFunc(w, func(r rune) bool { return !unicode.IsDigit(r) }) < 0
+}
+
+// markTitle sets each pool sentence's titleHeld, so that the share of
+// the title a sentence or a summary holds is a count of bits rather than
+// a search of its syllables (features, openingChoices).
+func (a *article) markTitle() {
+	distinct := make([]int32, 0, len(a.title))
+	for _, w := range a.title {
+		if id := a.vocab.uni[w]; !slices.Contains(distinct, id) {
+			distinct = append(distinct, id)
+		}
+	}
+	a.titleDistinct = len(distinct)
+	if len(distinct) == 0 || len(distinct) > 64 {
+		return // titleCover counts instead
+	}
+	bit := make([]uint8, a.vocab.n) // 1 + k for the k-th distinct syllable
+	for k, id := range distinct {
+		bit[id] = uint8(k + 1)
+	}
+	for _, c := range a.pool {
+		c.titleHeld = 0
+		for _, id := range c.wordIDs {
+			if b := bit[id]; b > 0 {
+				c.titleHeld |= 1 << (b - 1)
+			}
+		}
+	}
+	a.titleMasks = true
+}
+
+// titleShare is titleCover of the pool sentences sents together.
+func (a *article) titleShare(sents []*sentence) float64 {
+	if !a.titleMasks {
+		var words []string
+		for _, c := range sents {
+			words = append(words, c.words...)
+		}
+		return titleCover(words, a.title)
+	}
+	var held uint64
+	for _, c := range sents {
+		held |= c.titleHeld
+	}
+	return float64(bits.OnesCount64(held)) / float64(a.titleDistinct)
 }
 
 // titleCover is the share of the title's distinct syllables that words holds.
