@@ -23,7 +23,7 @@ var fastPathInputs = []string{
 	"Ông Nguyễn Văn A\u00a0và \"Bộ Y tế\" (TP.HCM)\u2003Đà Nẵng", "  «Hà» “Nội” 5/7 iPhone Éclair",
 }
 
-func FuzzFields(f *testing.F) {
+func FuzzFastPaths(f *testing.F) {
 	for _, s := range fastPathInputs {
 		f.Add(s)
 	}
@@ -38,7 +38,33 @@ func FuzzFields(f *testing.F) {
 		if got, want := capitalShare(valid), capitalShareByFields(valid); got != want {
 			t.Errorf("capitalShare(%q) = %v, want %v", s, got, want)
 		}
+		if got, want := opensWithConnective(s), opensWithConnectiveLowered(s); got != want {
+			t.Errorf("opensWithConnective(%q) = %v, want %v", s, got, want)
+		}
 	})
+}
+
+// opensWithConnectiveLowered is opensWithConnective as it was, with
+// strings.ToLower.
+func opensWithConnectiveLowered(s string) bool {
+	head := strings.TrimLeftFunc(s, func(r rune) bool { return isOpener(r) || r == '-' || r == '–' })
+	if len(head) > connectivePrefix {
+		cut := connectivePrefix
+		for cut > 0 && !utf8.RuneStart(head[cut]) {
+			cut--
+		}
+		head = head[:cut]
+	}
+	lower := strings.ToLower(head)
+	for _, c := range connectives {
+		if rest, ok := strings.CutPrefix(lower, c); ok {
+			r, _ := utf8.DecodeRuneInString(rest)
+			if rest == "" || !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // capitalShareByFields is capitalShare as it was, over strings.FieldsSeq.

@@ -398,11 +398,19 @@ func opensWithConnective(s string) bool {
 		}
 		head = head[:cut]
 	}
-	lower := strings.ToLower(head)
+	// strings.ToLower(head), into a buffer on the stack: the opening is at
+	// most connectivePrefix bytes and lower-casing a Vietnamese letter
+	// keeps its length (a longer result only spills to the heap).
+	var buf [2 * connectivePrefix]byte
+	lower := buf[:0]
+	for _, r := range head {
+		lower = utf8.AppendRune(lower, unicode.ToLower(r))
+	}
 	for _, c := range connectives {
-		if rest, ok := strings.CutPrefix(lower, c); ok {
-			r, _ := utf8.DecodeRuneInString(rest)
-			if rest == "" || !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+		if len(lower) >= len(c) && string(lower[:len(c)]) == c {
+			rest := lower[len(c):]
+			r, _ := utf8.DecodeRune(rest)
+			if len(rest) == 0 || !unicode.IsLetter(r) && !unicode.IsDigit(r) {
 				return true
 			}
 		}
