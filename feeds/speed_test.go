@@ -3,6 +3,7 @@ package feeds
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -226,6 +227,48 @@ func TestArticleTitleBitsAndWordFlags(t *testing.T) {
 					t.Errorf("%q: grammar %v, digits %v", w, a.vocab.grammar[id], a.vocab.digits[id])
 				}
 			}
+		}
+	}
+}
+
+// sparseCosines sums over the ids where v is not 0 only; it must equal the
+// dense sums over every id to the last bit.
+func TestSparseCosinesMatchDense(t *testing.T) {
+	dense := func(a, b []float64) float64 {
+		var dot, na, nb float64
+		for i, x := range a {
+			dot += x * b[i]
+			na += x * x
+			nb += b[i] * b[i]
+		}
+		if na == 0 || nb == 0 {
+			return 0
+		}
+		return dot / math.Sqrt(na*nb)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for trial := range 200 {
+		n := 1 + rng.IntN(300)
+		v, b1, b2 := make([]float64, n), make([]float64, n), make([]float64, n)
+		var touched []int32
+		for i := range n {
+			if rng.IntN(4) == 0 {
+				touched = append(touched, int32(i))
+				v[i] = rng.NormFloat64() * math.Exp(rng.NormFloat64()*5)
+			}
+			if rng.IntN(3) > 0 {
+				b1[i] = rng.ExpFloat64() * math.Exp(rng.NormFloat64()*5)
+			}
+			if rng.IntN(2) > 0 {
+				b2[i] = -rng.ExpFloat64()
+			}
+		}
+		if trial%10 == 0 {
+			clear(b2) // a zero norm
+		}
+		c1, c2 := sparseCosines(v, touched, b1, squaredNorm(b1), b2, squaredNorm(b2))
+		if w1, w2 := dense(v, b1), dense(v, b2); math.Float64bits(c1) != math.Float64bits(w1) || math.Float64bits(c2) != math.Float64bits(w2) {
+			t.Fatalf("trial %d: sparse %v %v, dense %v %v", trial, c1, c2, w1, w2)
 		}
 	}
 }
