@@ -75,16 +75,36 @@ func fields(s string) []string {
 
 // isSpaceAt reports whether the rune at s[i] is a space, and how many
 // bytes to step over. Every space beyond ASCII (U+0085, U+00A0, U+1680,
-// U+2000–U+3000) starts with the byte C2, E1, E2 or E3, and only those
-// are decoded; any other byte is stepped over alone, which finds the same
-// spaces: a byte inside a rune (80–BF) never starts one.
+// U+2000–U+200A, U+2028, U+2029, U+202F, U+205F, U+3000) is matched by
+// its UTF-8 bytes; any other byte is stepped over alone, which finds the
+// same spaces as decoding rune by rune: a byte inside a rune (80–BF)
+// never starts one, and decoding never reads a rune's start as part of
+// the rune before.
 func isSpaceAt(s string, i int) (bool, int) {
-	switch b := s[i]; {
-	case b < utf8.RuneSelf:
+	b := s[i]
+	if b < utf8.RuneSelf {
 		return asciiSpace[b], 1
-	case b == 0xC2 || 0xE1 <= b && b <= 0xE3:
-		r, size := utf8.DecodeRuneInString(s[i:])
-		return unicode.IsSpace(r), size
+	}
+	if b != 0xC2 && (b < 0xE1 || b > 0xE3) || i+1 == len(s) {
+		return false, 1 // most often a Vietnamese letter
+	}
+	c := s[i+1]
+	if b == 0xC2 {
+		if c == 0x85 || c == 0xA0 {
+			return true, 2
+		}
+		return false, 1
+	}
+	if i+2 == len(s) {
+		return false, 1
+	}
+	d := s[i+2]
+	switch {
+	case b == 0xE1 && c == 0x9A && d == 0x80, // U+1680
+		b == 0xE2 && c == 0x80 && (0x80 <= d && d <= 0x8A || d == 0xA8 || d == 0xA9 || d == 0xAF), // U+2000–U+202F
+		b == 0xE2 && c == 0x81 && d == 0x9F, // U+205F
+		b == 0xE3 && c == 0x80 && d == 0x80: // U+3000
+		return true, 3
 	}
 	return false, 1
 }
