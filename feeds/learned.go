@@ -330,17 +330,13 @@ func capitalShare(text string) float64 {
 	// The words as strings.FieldsSeq gives them, found by fields' byte
 	// test: FieldsSeq decodes every rune of Vietnamese text.
 	for i := 0; i < len(text); {
-		if space, size := isSpaceAt(text, i); space {
-			i += size
+		if w := spaceWidth(text, i); w > 0 {
+			i += w
 			continue
 		}
 		start := i
-		for i < len(text) {
-			space, size := isSpaceAt(text, i)
-			if space {
-				break
-			}
-			i += size
+		for i < len(text) && spaceWidth(text, i) == 0 {
+			i++
 		}
 		f := strings.TrimLeftFunc(text[start:i], isOpener)
 		r, _ := utf8.DecodeRuneInString(f)

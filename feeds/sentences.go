@@ -36,36 +36,29 @@ func SplitSentences(text string) []string {
 	return out
 }
 
-// asciiSpace marks the ASCII bytes unicode.IsSpace holds.
-var asciiSpace = [utf8.RuneSelf]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true, ' ': true}
+// asciiSpace is 1 for the ASCII bytes unicode.IsSpace holds.
+var asciiSpace = [utf8.RuneSelf]uint8{'\t': 1, '\n': 1, '\v': 1, '\f': 1, '\r': 1, ' ': 1}
 
-// fields is strings.Fields for valid UTF-8. Vietnamese is never all ASCII,
-// which sends strings.Fields down its slow path, a function call and a
-// rune decoding per byte; here only the bytes of non-ASCII runes are
-// decoded, and the words are counted first so the slice is allocated once.
+// fields is strings.Fields. Vietnamese is never all ASCII, which sends
+// strings.Fields down its slow path, a function call and a rune decoding
+// per byte; here an ASCII byte is one table lookup, and only the bytes
+// that can start a space beyond ASCII are looked at further.
 func fields(s string) []string {
-	n := 0
-	inField := false
-	for i := 0; i < len(s); {
-		space, size := isSpaceAt(s, i)
-		if !space && !inField {
-			n++
-		}
-		inField = !space
-		i += size
-	}
-	out := make([]string, 0, n)
+	out := make([]string, 0, strings.Count(s, " ")+1) // exact for single spaces
 	start := -1
 	for i := 0; i < len(s); {
-		space, size := isSpaceAt(s, i)
-		switch {
-		case space && start >= 0:
-			out = append(out, s[start:i])
-			start = -1
-		case !space && start < 0:
+		if w := spaceWidth(s, i); w > 0 {
+			if start >= 0 {
+				out = append(out, s[start:i])
+				start = -1
+			}
+			i += w
+			continue
+		}
+		if start < 0 {
 			start = i
 		}
-		i += size
+		i++
 	}
 	if start >= 0 {
 		out = append(out, s[start:])
@@ -73,30 +66,33 @@ func fields(s string) []string {
 	return out
 }
 
-// isSpaceAt reports whether the rune at s[i] is a space, and how many
-// bytes to step over. Every space beyond ASCII (U+0085, U+00A0, U+1680,
-// U+2000–U+200A, U+2028, U+2029, U+202F, U+205F, U+3000) is matched by
-// its UTF-8 bytes; any other byte is stepped over alone, which finds the
-// same spaces as decoding rune by rune: a byte inside a rune (80–BF)
-// never starts one, and decoding never reads a rune's start as part of
-// the rune before.
-func isSpaceAt(s string, i int) (bool, int) {
-	b := s[i]
-	if b < utf8.RuneSelf {
-		return asciiSpace[b], 1
+// spaceWidth is the length in bytes of the space that starts at s[i], 0
+// if none does. Every space beyond ASCII (U+0085, U+00A0, U+1680,
+// U+2000–U+200A, U+2028, U+2029, U+202F, U+205F, U+3000) is matched by its
+// UTF-8 bytes; stepping over any other byte alone finds the same spaces as
+// decoding rune by rune: a byte inside a rune (80–BF) never starts one,
+// and decoding never reads a rune's start as part of the rune before.
+func spaceWidth(s string, i int) int {
+	if b := s[i]; b < utf8.RuneSelf {
+		return int(asciiSpace[b]) // inlined: most bytes are ASCII
 	}
+	return spaceWidthBeyondASCII(s, i)
+}
+
+func spaceWidthBeyondASCII(s string, i int) int {
+	b := s[i]
 	if b != 0xC2 && (b < 0xE1 || b > 0xE3) || i+1 == len(s) {
-		return false, 1 // most often a Vietnamese letter
+		return 0 // most often a Vietnamese letter
 	}
 	c := s[i+1]
 	if b == 0xC2 {
 		if c == 0x85 || c == 0xA0 {
-			return true, 2
+			return 2
 		}
-		return false, 1
+		return 0
 	}
 	if i+2 == len(s) {
-		return false, 1
+		return 0
 	}
 	d := s[i+2]
 	switch {
@@ -104,9 +100,9 @@ func isSpaceAt(s string, i int) (bool, int) {
 		b == 0xE2 && c == 0x80 && (0x80 <= d && d <= 0x8A || d == 0xA8 || d == 0xA9 || d == 0xAF), // U+2000–U+202F
 		b == 0xE2 && c == 0x81 && d == 0x9F, // U+205F
 		b == 0xE3 && c == 0x80 && d == 0x80: // U+3000
-		return true, 3
+		return 3
 	}
-	return false, 1
+	return 0
 }
 
 func isLineBreak(r rune) bool {

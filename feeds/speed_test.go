@@ -70,17 +70,20 @@ func opensWithConnectiveLowered(s string) bool {
 	return false
 }
 
-// isSpaceAt matches the spaces beyond ASCII by their bytes: it must find
-// exactly unicode.IsSpace's, and step over a whole space.
-func TestIsSpaceAtEveryRune(t *testing.T) {
+// spaceWidth matches the spaces beyond ASCII by their bytes: it must find
+// exactly unicode.IsSpace's, each whole.
+func TestSpaceWidthEveryRune(t *testing.T) {
 	for r := rune(0); r <= unicode.MaxRune; r++ {
 		if !utf8.ValidRune(r) {
 			continue
 		}
 		s := string(r)
-		space, size := isSpaceAt(s+"x", 0)
-		if space != unicode.IsSpace(r) || space && size != len(s) {
-			t.Errorf("isSpaceAt(%U) = %v, %d; want %v", r, space, size, unicode.IsSpace(r))
+		want := 0
+		if unicode.IsSpace(r) {
+			want = len(s)
+		}
+		if got := spaceWidth(s+"x", 0); got != want {
+			t.Errorf("spaceWidth(%U) = %d, want %d", r, got, want)
 		}
 	}
 }
