@@ -243,8 +243,9 @@ func TestArticleTitleBitsAndWordFlags(t *testing.T) {
 		for _, c := range a.pool {
 			for k, w := range c.words {
 				id := c.wordIDs[k]
-				if a.vocab.grammar[id] != stopSyllables[w] || a.vocab.digits[id] != strings.ContainsFunc(w, unicode.IsDigit) {
-					t.Errorf("%q: grammar %v, digits %v", w, a.vocab.grammar[id], a.vocab.digits[id])
+				if a.vocab.grammar[id] != stopSyllables[w] || a.vocab.digits[id] != strings.ContainsFunc(w, unicode.IsDigit) ||
+					a.vocab.stops[id] != (stopSyllables[w] || isNumber(w)) {
+					t.Errorf("%q: grammar %v, digits %v, stops %v", w, a.vocab.grammar[id], a.vocab.digits[id], a.vocab.stops[id])
 				}
 			}
 		}
@@ -289,6 +290,37 @@ func TestSparseCosinesMatchDense(t *testing.T) {
 		c1, c2 := sparseCosines(v, touched, b1, squaredNorm(b1), b2, squaredNorm(b2))
 		if w1, w2 := dense(v, b1), dense(v, b2); math.Float64bits(c1) != math.Float64bits(w1) || math.Float64bits(c2) != math.Float64bits(w2) {
 			t.Fatalf("trial %d: sparse %v %v, dense %v %v", trial, c1, c2, w1, w2)
+		}
+	}
+}
+
+// terms sorts only the ids it did not just make and merges them with the
+// new ones: each sentence's terms must be its ids sorted, with syllables
+// and pairs repeated within the sentence and across sentences.
+func TestTermsSorted(t *testing.T) {
+	v := vocabulary{uni: map[string]int32{}, bi: map[uint64]int32{}}
+	for _, s := range []string{
+		"Hà Nội mưa to, Hà Nội ngập sâu và mưa to.",
+		"Mưa to ở Hà Nội: nhiều tuyến phố ngập sâu, phố cổ Hà Nội cũng ngập.",
+		"và của là",
+		"Chiều 22/8, mưa to làm ngập phố, người dân Hà Nội lội nước.",
+		"",
+	} {
+		words := foldWords(s)
+		got := v.terms([]int32{-1}, words, make([]int32, len(words)))[1:]
+		var want []int32
+		for i, w := range words {
+			id := v.uni[w]
+			if !v.stops[id] {
+				want = append(want, id)
+			}
+			if i > 0 {
+				want = append(want, v.bi[uint64(v.uni[words[i-1]])<<32|uint64(id)])
+			}
+		}
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("terms(%q) = %v, want %v", s, got, want)
 		}
 	}
 }
