@@ -31,7 +31,7 @@ func SplitSentences(text string) []string {
 	}
 	var out []string
 	for _, line := range strings.FieldsFunc(text, isLineBreak) {
-		out = append(out, splitLine(fields(line))...)
+		out = append(out, splitLine(line)...)
 	}
 	return out
 }
@@ -109,8 +109,10 @@ func isLineBreak(r rune) bool {
 	return r == '\n' || r == '\r' || r == '\v' || r == '\f' || r == '\u2028' || r == '\u2029' || r == '\u0085'
 }
 
-// splitLine groups the words of one line into sentences.
-func splitLine(words []string) []string {
+// splitLine splits one line into its words and groups them into
+// sentences.
+func splitLine(line string) []string {
+	words := fields(line)
 	if len(words) == 0 {
 		return nil
 	}
@@ -123,9 +125,19 @@ func splitLine(words []string) []string {
 			inQuote[i] = inQuote[i] || in
 		}
 	}
+	// A sentence is its words joined by single spaces: when the line is
+	// that already, as it most often is, the sentence is a slice of it
+	// rather than a copy. off is where words[i] starts in such a line.
+	joined := singleSpaced(line, words)
+	sentence := func(from, to, fromOff, toOff int) string {
+		if joined {
+			return line[fromOff:toOff]
+		}
+		return strings.Join(words[from:to], " ")
+	}
 	var out []string
-	start := 0
-	for i := 0; i < len(words)-1; i++ {
+	start, startOff := 0, 0
+	for i, off := 0, 0; i < len(words)-1; i, off = i+1, off+len(words[i])+1 {
 		if inQuote != nil && inQuote[i] || !endsSentence(words[i]) || !startsSentenceWord(words[i+1]) {
 			continue
 		}
@@ -136,10 +148,32 @@ func splitLine(words []string) []string {
 		if keepsSentence(words[i], prev, words[i+1], i == start) {
 			continue
 		}
-		out = append(out, strings.Join(words[start:i+1], " "))
-		start = i + 1
+		end := off + len(words[i])
+		out = append(out, sentence(start, i+1, startOff, end))
+		start, startOff = i+1, end+1
 	}
-	return append(out, strings.Join(words[start:], " "))
+	return append(out, sentence(start, len(words), startOff, len(line)))
+}
+
+// singleSpaced reports whether line is words (its fields) joined by one
+// ' ' each, with no space before or after.
+func singleSpaced(line string, words []string) bool {
+	n := len(words) - 1
+	for _, w := range words {
+		n += len(w)
+	}
+	if n != len(line) {
+		return false // some space is longer than a byte, or leads or trails
+	}
+	off := 0
+	for _, w := range words[:len(words)-1] {
+		off += len(w)
+		if line[off] != ' ' {
+			return false // a tab or another one-byte space
+		}
+		off++
+	}
+	return true
 }
 
 // quotedWords reports, for each word, whether a quotation that closes later

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/newsbot-vn/newsbot/storage"
 )
@@ -43,6 +44,17 @@ func FuzzFastPaths(f *testing.F) {
 		}
 		if got, want := opensWithConnective(s), opensWithConnectiveLowered(s); got != want {
 			t.Errorf("opensWithConnective(%q) = %v, want %v", s, got, want)
+		}
+		// A line of single spaces gives slices of itself, any other
+		// line joined words: the same sentences.
+		for _, line := range strings.FieldsFunc(valid, isLineBreak) {
+			single := strings.Join(strings.Fields(line), " ")
+			if got, want := splitLine(line), splitLine(single); !slices.Equal(got, want) {
+				t.Errorf("splitLine(%q) = %q, but of %q = %q", line, got, single, want)
+			}
+			if got := strings.Join(splitLine(single), " "); got != single {
+				t.Errorf("splitLine(%q) joined = %q", single, got)
+			}
 		}
 	})
 }
@@ -322,5 +334,22 @@ func TestTermsSorted(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Errorf("terms(%q) = %v, want %v", s, got, want)
 		}
+	}
+}
+
+// Sentences are slices of the text they come from; a summary of one
+// sentence is a copy, so that keeping it does not keep the article.
+func TestSummaryOfOneSentenceIsACopy(t *testing.T) {
+	text := "Hà Nội mưa to từ chiều qua, nhiều tuyến phố ngập sâu.\nNgười dân lội nước về nhà."
+	got := Summarizer{MaxSentences: 1}.Summarize("", text)
+	if !strings.HasPrefix(text, got) || got == "" {
+		t.Fatalf("summary %q is not the first sentence", got)
+	}
+	start, end := uintptr(unsafe.Pointer(unsafe.StringData(text))), uintptr(unsafe.Pointer(unsafe.StringData(text)))+uintptr(len(text))
+	if p := uintptr(unsafe.Pointer(unsafe.StringData(got))); start <= p && p < end {
+		t.Error("the summary shares the article's memory")
+	}
+	if s := SplitSentences(text); len(s) != 2 || unsafe.StringData(s[0]) != unsafe.StringData(text) {
+		t.Error("a single-spaced line's sentences are copies: the slicing fast path is not taken")
 	}
 }

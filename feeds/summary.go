@@ -105,7 +105,13 @@ type Summarizer struct {
 // broken too early) without the sentence before it. Only when no
 // sentence fits is the first one cut, at a word, with "…".
 func (s Summarizer) Summarize(title, text string) string {
-	return strings.Join(s.sentences(title, text, defaultTuning), " ")
+	sents := s.sentences(title, text, defaultTuning)
+	if len(sents) == 1 {
+		// A sentence is most often a slice of text (splitLine): kept
+		// alone, it would keep the whole article in memory.
+		return strings.Clone(sents[0])
+	}
+	return strings.Join(sents, " ")
 }
 
 // tuning holds the summarizer's constants.
@@ -476,7 +482,7 @@ func splitArticle(text string) []*sentence {
 	}
 	lines := strings.FieldsFunc(text, isLineBreak)
 	for _, line := range lines {
-		sents := splitLine(fields(line)) // SplitSentences(line): the line holds no break
+		sents := splitLine(line) // SplitSentences(line): the line holds no break
 
 		for _, t := range sents {
 			st := &sentence{
