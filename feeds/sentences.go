@@ -30,7 +30,7 @@ func SplitSentences(text string) []string {
 		text = strings.ToValidUTF8(text, "\uFFFD")
 	}
 	var out []string
-	for _, line := range strings.FieldsFunc(text, isLineBreak) {
+	for _, line := range lines(text) {
 		out = append(out, splitLine(line)...)
 	}
 	return out
@@ -103,6 +103,41 @@ func spaceWidthBeyondASCII(s string, i int) int {
 		return 3
 	}
 	return 0
+}
+
+// lines is strings.FieldsFunc(s, isLineBreak): the non-empty lines of s.
+// Like fields, it looks at bytes, not runes: a break beyond ASCII
+// (U+0085, U+2028, U+2029) is matched by its UTF-8 bytes.
+func lines(s string) []string {
+	out := make([]string, 0, strings.Count(s, "\n")+1)
+	start := -1
+	for i := 0; i < len(s); {
+		w := 0
+		switch b := s[i]; {
+		case b == '\n' || b == '\r' || b == '\v' || b == '\f':
+			w = 1
+		case b == 0xC2 && i+1 < len(s) && s[i+1] == 0x85:
+			w = 2
+		case b == 0xE2 && i+2 < len(s) && s[i+1] == 0x80 && (s[i+2] == 0xA8 || s[i+2] == 0xA9):
+			w = 3
+		}
+		if w == 0 {
+			if start < 0 {
+				start = i
+			}
+			i++
+			continue
+		}
+		if start >= 0 {
+			out = append(out, s[start:i])
+			start = -1
+		}
+		i += w
+	}
+	if start >= 0 {
+		out = append(out, s[start:])
+	}
+	return out
 }
 
 func isLineBreak(r rune) bool {

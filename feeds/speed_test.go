@@ -23,6 +23,11 @@ var fastPathInputs = []string{
 	"a\u0085b\u2028c\u202fd\u205fe\u1680f", "\u201b\u201e\u00ab\u00bb\u201c\u201d\u00ac\u2019",
 	"chữ\xe2\x80\x9ckép\xe2\x80", "mã\xc2", "\xffhỏng\xfe\xe2\x80\x9d",
 	"Ông Nguyễn Văn A\u00a0và \"Bộ Y tế\" (TP.HCM)\u2003Đà Nẵng", "  «Hà» “Nội” 5/7 iPhone Éclair",
+	"“TUY NHIÊN, giá vẫn cao", "Nhưngười", "- Do đó\xff", "Bên cạnh đó", "BÊN CẠNH ĐÓ", "Chính vì vậy1",
+	"Ngoài ra" + strings.Repeat("ẞ", 30),
+	"\xc2 a\xe2\x80 b\xe2\x80\x20c\xe1\x9a d\xc2", "x\xe2\x81\x9fy\xe3\x80\x80z\xe2\x80\xaf",
+	"Câu một.  Câu hai.\tCâu ba. Câu bốn", " Ông A. B nói. Xong ", "Hết. “Trích. Dẫn.” Sau đó. ",
+	"a\r\nb\u2028c\u2029\u0085d\n\n\ve\ff\xe2\x80\xa8", "\xe2\x80\n\xe2\x80\xa8\xc2\n\xc2\x85",
 }
 
 func FuzzFastPaths(f *testing.F) {
@@ -44,6 +49,9 @@ func FuzzFastPaths(f *testing.F) {
 		}
 		if got, want := opensWithConnective(s), opensWithConnectiveLowered(s); got != want {
 			t.Errorf("opensWithConnective(%q) = %v, want %v", s, got, want)
+		}
+		if got, want := lines(s), strings.FieldsFunc(s, isLineBreak); !slices.Equal(got, want) {
+			t.Errorf("lines(%q) = %q, want %q", s, got, want)
 		}
 		// A line of single spaces gives slices of itself, any other
 		// line joined words: the same sentences.

@@ -480,7 +480,7 @@ func splitArticle(text string) []*sentence {
 	if !utf8.ValidString(text) {
 		text = strings.ToValidUTF8(text, "\uFFFD") // as SplitSentences would, once for all lines
 	}
-	lines := strings.FieldsFunc(text, isLineBreak)
+	lines := lines(text)
 	for _, line := range lines {
 		sents := splitLine(line) // SplitSentences(line): the line holds no break
 
