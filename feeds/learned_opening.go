@@ -299,6 +299,26 @@ func (d *DocumentFrequencies) articleIDF(v *vocabulary, local []float64) []float
 	return out
 }
 
+// mergeIDs appends to dst the union of the sorted ids a and b, each once.
+func mergeIDs(dst, a, b []int32) []int32 {
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		switch {
+		case a[i] < b[j]:
+			dst = append(dst, a[i])
+			i++
+		case a[i] > b[j]:
+			dst = append(dst, b[j])
+			j++
+		default:
+			dst = append(dst, a[i])
+			i++
+			j++
+		}
+	}
+	return append(append(dst, a[i:]...), b[j:]...)
+}
+
 // sparseCosines are the cosines of a dense vector v, nonzero only at the
 // ids in touched (sorted), to the dense vectors b1 and b2 whose squared
 // norms are nb1 and nb2. The sums run over touched in increasing order: a
@@ -405,7 +425,7 @@ func (s Summarizer) openingChoices(a *article, tu tuning, d *DocumentFrequencies
 	}
 	titleNorm, centreNorm := squaredNorm(titleVec), squaredNorm(centre)
 	v := make([]float64, len(cidf))
-	var touched []int32 // the ids where v is not 0
+	var touched, spare []int32 // the ids where v is not 0, sorted; a buffer to merge into
 	out := make([]openingChoice, 0, len(openings))
 	for k, o := range openings {
 		i := index[k]
@@ -422,10 +442,8 @@ func (s Summarizer) openingChoices(a *article, tu tuning, d *DocumentFrequencies
 			for k, id := range st.vec.ids {
 				v[id] += st.vec.w[k] * cidf[id]
 			}
-			touched = append(touched, st.vec.ids...)
+			touched, spare = mergeIDs(spare[:0], touched, st.vec.ids), touched
 		}
-		slices.Sort(touched)
-		touched = slices.Compact(touched)
 		titleCos, centreCos := sparseCosines(v, touched, titleVec, titleNorm, centre, centreNorm)
 		x := []float64{
 			logits[i], logits[i] - best, rank[i],

@@ -151,9 +151,16 @@ func splitLine(line string) []string {
 	if len(words) == 0 {
 		return nil
 	}
-	// Most lines hold no quotation or brackets: then both are nil.
-	inQuote := quotedWords(words)
-	if inBrackets := bracketedWords(words); inQuote == nil {
+	// Most lines hold no quotation or brackets: then both are nil, and
+	// the line tells at once.
+	var inQuote, inBrackets []bool
+	if holdsQuote(line) {
+		inQuote = quotedWords(words)
+	}
+	if strings.IndexByte(line, '(') >= 0 && strings.IndexByte(line, ')') >= 0 {
+		inBrackets = bracketedWords(words)
+	}
+	if inQuote == nil {
 		inQuote = inBrackets
 	} else {
 		for i, in := range inBrackets {

@@ -361,3 +361,17 @@ func TestSummaryOfOneSentenceIsACopy(t *testing.T) {
 		t.Error("a single-spaced line's sentences are copies: the slicing fast path is not taken")
 	}
 }
+
+func TestMergeIDs(t *testing.T) {
+	tests := []struct{ a, b, want []int32 }{
+		{nil, nil, nil},
+		{[]int32{1, 4, 9}, nil, []int32{1, 4, 9}},
+		{nil, []int32{2}, []int32{2}},
+		{[]int32{1, 4, 9}, []int32{0, 4, 5, 9, 12}, []int32{0, 1, 4, 5, 9, 12}},
+	}
+	for _, tt := range tests {
+		if got := mergeIDs([]int32{-1}, tt.a, tt.b)[1:]; !slices.Equal(got, tt.want) && (len(got) > 0 || len(tt.want) > 0) {
+			t.Errorf("mergeIDs(%v, %v) = %v, want %v", tt.a, tt.b, got, tt.want)
+		}
+	}
+}
