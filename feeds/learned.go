@@ -160,10 +160,6 @@ func (a *article) features() [][]float64 {
 	maxTitle, maxCentral := slices.Max(titleCos), slices.Max(central)
 	titleRank := ranks(titleCos)
 	centralRank := ranks(central)
-	titleSet := make(map[string]bool, len(a.title))
-	for _, w := range a.title {
-		titleSet[w] = true
-	}
 	out := make([][]float64, n)
 	flat := make([]float64, n*len(featureNames))
 	for i, c := range pool {
@@ -174,30 +170,17 @@ func (a *article) features() [][]float64 {
 		if n > 1 {
 			rel = pos / float64(n-1)
 		}
-		cover := 0.0
-		if len(titleSet) > 0 {
-			seen := 0
-			for _, w := range c.words {
-				if titleSet[w] {
-					seen++
-					titleSet[w] = false // count each title syllable once
-				}
-			}
-			for w := range titleSet {
-				titleSet[w] = true
-			}
-			cover = float64(seen) / float64(len(titleSet))
-		}
+		cover := a.titleShare(pool[i : i+1])
 		mean := 0.0
 		if n > 1 {
 			mean = meanSim[i] / float64(n-1)
 		}
 		digits, stops := 0, 0
-		for _, w := range c.words {
-			if strings.ContainsFunc(w, unicode.IsDigit) {
+		for _, id := range c.wordIDs {
+			if a.vocab.digits[id] {
 				digits++
 			}
-			if stopSyllables[w] {
+			if a.vocab.grammar[id] {
 				stops++
 			}
 		}
@@ -225,7 +208,7 @@ func (a *article) features() [][]float64 {
 			flag(opensWithTime(c.words)),
 			capitalShare(c.text),
 			flag(c.connective),
-			flag(strings.ContainsAny(c.text, "\"“”«»")),
+			flag(holdsQuote(c.text)),
 			flag(last == ':'),
 			flag(last == '?' || last == '!'),
 			flag(!isTerminal(last) && last != ':'),
@@ -344,8 +327,18 @@ func reportsSpeech(words []string) bool {
 func capitalShare(text string) float64 {
 	words, caps := 0, 0
 	first := true
-	for f := range strings.FieldsSeq(text) {
-		f = strings.TrimLeftFunc(f, isOpener)
+	// The words as strings.FieldsSeq gives them, found by fields' byte
+	// test: FieldsSeq decodes every rune of Vietnamese text.
+	for i := 0; i < len(text); {
+		if w := spaceWidth(text, i); w > 0 {
+			i += w
+			continue
+		}
+		start := i
+		for i < len(text) && spaceWidth(text, i) == 0 {
+			i++
+		}
+		f := strings.TrimLeftFunc(text[start:i], isOpener)
 		r, _ := utf8.DecodeRuneInString(f)
 		if !unicode.IsLetter(r) {
 			continue

@@ -93,27 +93,59 @@ type DocumentFrequencies struct {
 	Articles int
 	DF       map[string]int
 
-	idfOnce  sync.Once
-	idfTable map[string]float64 // ln((N+1)/(df+1)) of each term in DF
+	indexOnce sync.Once
+	index     *dfIndex
+}
+
+// dfIndex is DF keyed for an article's vocabulary: a pair of syllables is
+// looked up by the two syllables' numbers, not by hashing the string "a b",
+// which was most of what reweighing an article by corpus IDF cost.
+type dfIndex struct {
+	syllables map[string]int32   // every syllable of a term in DF → its number
+	unigram   []float64          // by syllable number: its idf as a term of its own
+	pair      map[uint64]float64 // idf of each pair in DF, by its syllables' numbers
+	missing   float64            // idf of a term not in DF
 }
 
 // idf is ln((N+1)/(df+1)).
 func (d *DocumentFrequencies) idf(term string) float64 {
-	return d.idfOf([]byte(term))
-}
-
-// idfOf is idf of a term given as bytes; the lookup does not allocate.
-func (d *DocumentFrequencies) idfOf(term []byte) float64 {
-	d.idfOnce.Do(func() {
-		d.idfTable = make(map[string]float64, len(d.DF))
-		for t, n := range d.DF {
-			d.idfTable[t] = math.Log(float64(d.Articles+1) / float64(n+1))
-		}
-	})
-	if v, ok := d.idfTable[string(term)]; ok {
-		return v
+	if n, ok := d.DF[term]; ok {
+		return math.Log(float64(d.Articles+1) / float64(n+1))
 	}
 	return math.Log(float64(d.Articles + 1))
+}
+
+// indexed returns DF keyed by syllable numbers, built on first use.
+func (d *DocumentFrequencies) indexed() *dfIndex {
+	d.indexOnce.Do(func() {
+		x := &dfIndex{
+			syllables: make(map[string]int32, len(d.DF)),
+			pair:      make(map[uint64]float64, len(d.DF)),
+			missing:   math.Log(float64(d.Articles + 1)),
+		}
+		number := func(w string) int32 {
+			id, ok := x.syllables[w]
+			if !ok {
+				id = int32(len(x.unigram))
+				x.syllables[w] = id
+				x.unigram = append(x.unigram, x.missing)
+			}
+			return id
+		}
+		for t := range d.DF {
+			first, second, isPair := strings.Cut(t, " ")
+			switch {
+			case !isPair:
+				x.unigram[number(t)] = d.idf(t)
+			case !strings.Contains(second, " "):
+				// A term of three syllables or more never matches an
+				// article's pair: it is left out.
+				x.pair[uint64(number(first))<<32|uint64(number(second))] = d.idf(t)
+			}
+		}
+		d.index = x
+	})
+	return d.index
 }
 
 // CountDocumentFrequencies counts the terms of the examples' bodies and
@@ -235,34 +267,84 @@ func corpusTerms(words []string) []string {
 // corpus's IDF to the article's own (0 where the article's is 0: a term
 // in every sentence weighs nothing either way).
 func (d *DocumentFrequencies) articleIDF(v *vocabulary, local []float64) []float64 {
-	names := make([]string, v.n)
-	for w, id := range v.uni {
-		names[id] = w
-	}
+	x := d.indexed()
+	// The corpus's number of each of the article's syllables (-1: none).
+	corpus := make([]int32, v.n)
 	out := make([]float64, v.n)
-	var buf []byte
 	for w, id := range v.uni {
+		n, ok := x.syllables[w]
+		if !ok {
+			n = -1
+		}
+		corpus[id] = n
 		if local[id] > 0 && !v.stops[id] {
-			buf = append(buf[:0], w...)
-			out[id] = d.idfOf(buf) / local[id]
+			idf := x.missing
+			if ok {
+				idf = x.unigram[n]
+			}
+			out[id] = idf / local[id]
 		}
 	}
 	for key, id := range v.bi {
 		if local[id] > 0 {
-			buf = append(append(append(buf[:0], names[key>>32]...), ' '), names[key&0xffffffff]...)
-			out[id] = d.idfOf(buf) / local[id]
+			idf := x.missing
+			if a, b := corpus[key>>32], corpus[key&0xffffffff]; a >= 0 && b >= 0 {
+				if p, ok := x.pair[uint64(a)<<32|uint64(b)]; ok {
+					idf = p
+				}
+			}
+			out[id] = idf / local[id]
 		}
 	}
 	return out
 }
 
-func denseCosine(a, b []float64) float64 {
-	var dot, na, nb float64
-	for i, x := range a {
-		dot += x * b[i]
-		na += x * x
-		nb += b[i] * b[i]
+// mergeIDs appends to dst the union of the sorted ids a and b, each once.
+func mergeIDs(dst, a, b []int32) []int32 {
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		switch {
+		case a[i] < b[j]:
+			dst = append(dst, a[i])
+			i++
+		case a[i] > b[j]:
+			dst = append(dst, b[j])
+			j++
+		default:
+			dst = append(dst, a[i])
+			i++
+			j++
+		}
 	}
+	return append(append(dst, a[i:]...), b[j:]...)
+}
+
+// sparseCosines are the cosines of a dense vector v, nonzero only at the
+// ids in touched (sorted), to the dense vectors b1 and b2 whose squared
+// norms are nb1 and nb2. The sums run over touched in increasing order: a
+// term where v is 0 adds nothing, so they equal the sums over every id in
+// order, to the last bit, at a fraction of the cost.
+func sparseCosines(v []float64, touched []int32, b1 []float64, nb1 float64, b2 []float64, nb2 float64) (float64, float64) {
+	var dot1, dot2, na float64
+	for _, id := range touched {
+		x := v[id]
+		dot1 += x * b1[id]
+		dot2 += x * b2[id]
+		na += x * x
+	}
+	return cosineOf(dot1, na, nb1), cosineOf(dot2, na, nb2)
+}
+
+// squaredNorm sums the squares of v in order.
+func squaredNorm(v []float64) float64 {
+	var n float64
+	for _, x := range v {
+		n += x * x
+	}
+	return n
+}
+
+func cosineOf(dot, na, nb float64) float64 {
 	if na == 0 || nb == 0 {
 		return 0
 	}
@@ -341,27 +423,32 @@ func (s Summarizer) openingChoices(a *article, tu tuning, d *DocumentFrequencies
 	for k, id := range a.titleVec.ids {
 		titleVec[id] = a.titleVec.w[k] * cidf[id]
 	}
+	titleNorm, centreNorm := squaredNorm(titleVec), squaredNorm(centre)
 	v := make([]float64, len(cidf))
+	var touched, spare []int32 // the ids where v is not 0, sorted; a buffer to merge into
 	out := make([]openingChoice, 0, len(openings))
 	for k, o := range openings {
 		i := index[k]
 		chosen := s.fill(a, o.lead, o.ant, tu)
-		var words []string
 		sum, runes, first := 0.0, 0, false
-		clear(v)
+		for _, id := range touched {
+			v[id] = 0
+		}
+		touched = touched[:0]
 		for _, st := range chosen {
 			sum += st.score
 			runes += st.runes
 			first = first || st == pool[0]
-			words = append(words, st.words...)
 			for k, id := range st.vec.ids {
 				v[id] += st.vec.w[k] * cidf[id]
 			}
+			touched, spare = mergeIDs(spare[:0], touched, st.vec.ids), touched
 		}
+		titleCos, centreCos := sparseCosines(v, touched, titleVec, titleNorm, centre, centreNorm)
 		x := []float64{
 			logits[i], logits[i] - best, rank[i],
 			sum, sum / float64(len(chosen)), float64(len(chosen)), float64(runes) / 150,
-			denseCosine(v, titleVec), titleCover(words, a.title), denseCosine(v, centre), flag(first),
+			titleCos, a.titleShare(chosen), centreCos, flag(first),
 		}
 		out = append(out, openingChoice{index: i, summary: chosen, x: x})
 	}

@@ -237,3 +237,40 @@ func TestTrainOpeningModel(t *testing.T) {
 		t.Error("training on nothing succeeded")
 	}
 }
+
+// articleIDF looks terms up by syllable numbers; it must give what looking
+// up each term's string gives, for syllables, pairs, stop syllables and
+// terms the table lacks, and never match a longer term by its halves.
+func TestArticleIDFMatchesLookup(t *testing.T) {
+	d := &DocumentFrequencies{Articles: 99, DF: map[string]int{
+		"ha": 40, "noi": 30, "ha noi": 20, "mua": 9, "mua to": 3, "to ha noi": 1, "va": 50, "la va": 5,
+	}}
+	sents := []*sentence{
+		{words: strings.Fields("ha noi mua to va la")},
+		{words: strings.Fields("mua to ha noi")},
+		{words: strings.Fields("nguoi dan ha noi la va")},
+	}
+	_, v, local := weigh(sents, strings.Fields("mua to o ha noi"))
+	got := d.articleIDF(v, local)
+	want := make([]float64, v.n)
+	for w, id := range v.uni {
+		if local[id] > 0 && !v.stops[id] {
+			want[id] = d.idf(w) / local[id]
+		}
+	}
+	names := make([]string, v.n)
+	for w, id := range v.uni {
+		names[id] = w
+	}
+	for key, id := range v.bi {
+		if local[id] > 0 {
+			want[id] = d.idf(names[key>>32]+" "+names[key&0xffffffff]) / local[id]
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("articleIDF = %v, want %v", got, want)
+	}
+	if d.idf("ha noi") == d.idf("xyzzy") || d.idf("to ha noi") == d.idf("xyzzy") {
+		t.Error("the table's terms weigh as unknown ones")
+	}
+}

@@ -1,7 +1,5 @@
 package feeds
 
-import "strings"
-
 // maxQuotationSentences is the most sentences one quotation is joined
 // across: a longer one would not fit a summary anyway, and a stray quote
 // mark should not glue a whole article together.
@@ -23,9 +21,9 @@ func quotationSpans(texts []string) []int {
 	var ends []int     // index in words of each sentence's end mark
 	for i, t := range texts {
 		end[i] = i
-		if strings.ContainsAny(t, "“«”»\"") {
-			for _, w := range strings.Fields(t) {
-				if strings.ContainsAny(w, "“«”»\"") {
+		if holdsQuote(t) {
+			for _, w := range fields(t) {
+				if holdsQuote(w) {
 					words = append(words, w)
 				}
 			}
@@ -37,6 +35,9 @@ func quotationSpans(texts []string) []int {
 		return end // no quote marks at all
 	}
 	inQuote := quotedWords(words)
+	if inQuote == nil {
+		return end // no quotation closes
+	}
 	for i := 0; i < len(texts); i++ {
 		if !inQuote[ends[i]] {
 			continue

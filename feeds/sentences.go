@@ -30,8 +30,112 @@ func SplitSentences(text string) []string {
 		text = strings.ToValidUTF8(text, "\uFFFD")
 	}
 	var out []string
-	for _, line := range strings.FieldsFunc(text, isLineBreak) {
-		out = append(out, splitLine(strings.Fields(line))...)
+	for _, line := range lines(text) {
+		out = append(out, splitLine(line)...)
+	}
+	return out
+}
+
+// asciiSpace is 1 for the ASCII bytes unicode.IsSpace holds.
+var asciiSpace = [utf8.RuneSelf]uint8{'\t': 1, '\n': 1, '\v': 1, '\f': 1, '\r': 1, ' ': 1}
+
+// fields is strings.Fields. Vietnamese is never all ASCII, which sends
+// strings.Fields down its slow path, a function call and a rune decoding
+// per byte; here an ASCII byte is one table lookup, and only the bytes
+// that can start a space beyond ASCII are looked at further.
+func fields(s string) []string {
+	out := make([]string, 0, strings.Count(s, " ")+1) // exact for single spaces
+	start := -1
+	for i := 0; i < len(s); {
+		if w := spaceWidth(s, i); w > 0 {
+			if start >= 0 {
+				out = append(out, s[start:i])
+				start = -1
+			}
+			i += w
+			continue
+		}
+		if start < 0 {
+			start = i
+		}
+		i++
+	}
+	if start >= 0 {
+		out = append(out, s[start:])
+	}
+	return out
+}
+
+// spaceWidth is the length in bytes of the space that starts at s[i], 0
+// if none does. Every space beyond ASCII (U+0085, U+00A0, U+1680,
+// U+2000–U+200A, U+2028, U+2029, U+202F, U+205F, U+3000) is matched by its
+// UTF-8 bytes; stepping over any other byte alone finds the same spaces as
+// decoding rune by rune: a byte inside a rune (80–BF) never starts one,
+// and decoding never reads a rune's start as part of the rune before.
+func spaceWidth(s string, i int) int {
+	if b := s[i]; b < utf8.RuneSelf {
+		return int(asciiSpace[b]) // inlined: most bytes are ASCII
+	}
+	return spaceWidthBeyondASCII(s, i)
+}
+
+func spaceWidthBeyondASCII(s string, i int) int {
+	b := s[i]
+	if b != 0xC2 && (b < 0xE1 || b > 0xE3) || i+1 == len(s) {
+		return 0 // most often a Vietnamese letter
+	}
+	c := s[i+1]
+	if b == 0xC2 {
+		if c == 0x85 || c == 0xA0 {
+			return 2
+		}
+		return 0
+	}
+	if i+2 == len(s) {
+		return 0
+	}
+	d := s[i+2]
+	switch {
+	case b == 0xE1 && c == 0x9A && d == 0x80, // U+1680
+		b == 0xE2 && c == 0x80 && (0x80 <= d && d <= 0x8A || d == 0xA8 || d == 0xA9 || d == 0xAF), // U+2000–U+202F
+		b == 0xE2 && c == 0x81 && d == 0x9F, // U+205F
+		b == 0xE3 && c == 0x80 && d == 0x80: // U+3000
+		return 3
+	}
+	return 0
+}
+
+// lines is strings.FieldsFunc(s, isLineBreak): the non-empty lines of s.
+// Like fields, it looks at bytes, not runes: a break beyond ASCII
+// (U+0085, U+2028, U+2029) is matched by its UTF-8 bytes.
+func lines(s string) []string {
+	out := make([]string, 0, strings.Count(s, "\n")+1)
+	start := -1
+	for i := 0; i < len(s); {
+		w := 0
+		switch b := s[i]; {
+		case b == '\n' || b == '\r' || b == '\v' || b == '\f':
+			w = 1
+		case b == 0xC2 && i+1 < len(s) && s[i+1] == 0x85:
+			w = 2
+		case b == 0xE2 && i+2 < len(s) && s[i+1] == 0x80 && (s[i+2] == 0xA8 || s[i+2] == 0xA9):
+			w = 3
+		}
+		if w == 0 {
+			if start < 0 {
+				start = i
+			}
+			i++
+			continue
+		}
+		if start >= 0 {
+			out = append(out, s[start:i])
+			start = -1
+		}
+		i += w
+	}
+	if start >= 0 {
+		out = append(out, s[start:])
 	}
 	return out
 }
@@ -40,19 +144,43 @@ func isLineBreak(r rune) bool {
 	return r == '\n' || r == '\r' || r == '\v' || r == '\f' || r == '\u2028' || r == '\u2029' || r == '\u0085'
 }
 
-// splitLine groups the words of one line into sentences.
-func splitLine(words []string) []string {
+// splitLine splits one line into its words and groups them into
+// sentences.
+func splitLine(line string) []string {
+	words := fields(line)
 	if len(words) == 0 {
 		return nil
 	}
-	inQuote := quotedWords(words)
-	for i, in := range bracketedWords(words) {
-		inQuote[i] = inQuote[i] || in
+	// Most lines hold no quotation or brackets: then both are nil, and
+	// the line tells at once.
+	var inQuote, inBrackets []bool
+	if holdsQuote(line) {
+		inQuote = quotedWords(words)
+	}
+	if strings.IndexByte(line, '(') >= 0 && strings.IndexByte(line, ')') >= 0 {
+		inBrackets = bracketedWords(words)
+	}
+	if inQuote == nil {
+		inQuote = inBrackets
+	} else {
+		for i, in := range inBrackets {
+			inQuote[i] = inQuote[i] || in
+		}
+	}
+	// A sentence is its words joined by single spaces: when the line is
+	// that already, as it most often is, the sentence is a slice of it
+	// rather than a copy. off is where words[i] starts in such a line.
+	joined := singleSpaced(line, words)
+	sentence := func(from, to, fromOff, toOff int) string {
+		if joined {
+			return line[fromOff:toOff]
+		}
+		return strings.Join(words[from:to], " ")
 	}
 	var out []string
-	start := 0
-	for i := 0; i < len(words)-1; i++ {
-		if inQuote[i] || !endsSentence(words[i]) || !startsSentenceWord(words[i+1]) {
+	start, startOff := 0, 0
+	for i, off := 0, 0; i < len(words)-1; i, off = i+1, off+len(words[i])+1 {
+		if inQuote != nil && inQuote[i] || !endsSentence(words[i]) || !startsSentenceWord(words[i+1]) {
 			continue
 		}
 		var prev string
@@ -62,16 +190,39 @@ func splitLine(words []string) []string {
 		if keepsSentence(words[i], prev, words[i+1], i == start) {
 			continue
 		}
-		out = append(out, strings.Join(words[start:i+1], " "))
-		start = i + 1
+		end := off + len(words[i])
+		out = append(out, sentence(start, i+1, startOff, end))
+		start, startOff = i+1, end+1
 	}
-	return append(out, strings.Join(words[start:], " "))
+	return append(out, sentence(start, len(words), startOff, len(line)))
+}
+
+// singleSpaced reports whether line is words (its fields) joined by one
+// ' ' each, with no space before or after.
+func singleSpaced(line string, words []string) bool {
+	n := len(words) - 1
+	for _, w := range words {
+		n += len(w)
+	}
+	if n != len(line) {
+		return false // some space is longer than a byte, or leads or trails
+	}
+	off := 0
+	for _, w := range words[:len(words)-1] {
+		off += len(w)
+		if line[off] != ' ' {
+			return false // a tab or another one-byte space
+		}
+		off++
+	}
+	return true
 }
 
 // quotedWords reports, for each word, whether a quotation that closes later
 // on the line is still open after it: no sentence ends there. Curly quotes
 // and guillemets nest; a straight quote opens at the start of a word and
-// closes otherwise. An opening quote that never closes is ignored.
+// closes otherwise. An opening quote that never closes is ignored. It is
+// nil when no quotation closes on the line.
 func quotedWords(words []string) []bool {
 	type mark struct {
 		word int
@@ -80,7 +231,7 @@ func quotedWords(words []string) []bool {
 	var marks []mark
 	straightOpen := false
 	for i, w := range words {
-		if !strings.ContainsAny(w, "“«”»\"") {
+		if !holdsQuote(w) {
 			continue // most words hold no quote: spare them the rune slice
 		}
 		rs := []rune(w)
@@ -101,6 +252,9 @@ func quotedWords(words []string) []bool {
 				marks = append(marks, mark{i, open})
 			}
 		}
+	}
+	if len(marks) < 2 {
+		return nil // no pair
 	}
 	// Match closes to opens with a stack; only matched pairs count. Each
 	// pair adds one to the depth of the words it spans (a difference array
@@ -132,12 +286,16 @@ func quotedWords(words []string) []bool {
 // bracketedWords reports, for each word, whether a round bracket opened at
 // or before it closes later on the line: "(Q. Bình Thạnh)", "(ông T.B.
 // cho biết)" hold no sentence end. A bracket that never closes is ignored.
+// It is nil when the line holds no bracket.
 func bracketedWords(words []string) []bool {
-	depth := make([]int, len(words)+1)
+	var depth []int
 	var stack []int
 	for i, w := range words {
-		if !strings.ContainsAny(w, "()") {
+		if strings.IndexByte(w, '(') < 0 && strings.IndexByte(w, ')') < 0 {
 			continue
+		}
+		if depth == nil {
+			depth = make([]int, len(words)+1)
 		}
 		for _, r := range w {
 			switch r {
@@ -156,6 +314,9 @@ func bracketedWords(words []string) []bool {
 			}
 		}
 	}
+	if depth == nil {
+		return nil
+	}
 	in := make([]bool, len(words))
 	d := 0
 	for i := range words {
@@ -163,6 +324,28 @@ func bracketedWords(words []string) []bool {
 		in[i] = d > 0
 	}
 	return in
+}
+
+// holdsQuote reports whether w holds one of the quotes quotedWords reads:
+// a straight quote, “, ”, « or ». It compares UTF-8 bytes: strings.ContainsAny
+// with a set beyond ASCII decodes every rune of w and searches the set for
+// each, and this runs on every word of an article.
+func holdsQuote(w string) bool {
+	for i := 0; i < len(w); i++ {
+		switch w[i] {
+		case '"':
+			return true
+		case 0xC2: // « U+00AB, » U+00BB
+			if i+1 < len(w) && (w[i+1] == 0xAB || w[i+1] == 0xBB) {
+				return true
+			}
+		case 0xE2: // “ U+201C, ” U+201D
+			if i+2 < len(w) && w[i+1] == 0x80 && (w[i+2] == 0x9C || w[i+2] == 0x9D) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func isTerminal(r rune) bool { return r == '.' || r == '!' || r == '?' || r == '…' }

@@ -2,6 +2,7 @@ package feeds
 
 import (
 	"math"
+	"math/bits"
 	"slices"
 	"sort"
 	"strings"
@@ -104,7 +105,13 @@ type Summarizer struct {
 // broken too early) without the sentence before it. Only when no
 // sentence fits is the first one cut, at a word, with "…".
 func (s Summarizer) Summarize(title, text string) string {
-	return strings.Join(s.sentences(title, text, defaultTuning), " ")
+	sents := s.sentences(title, text, defaultTuning)
+	if len(sents) == 1 {
+		// A sentence is most often a slice of text (splitLine): kept
+		// alone, it would keep the whole article in memory.
+		return strings.Clone(sents[0])
+	}
+	return strings.Join(sents, " ")
 }
 
 // tuning holds the summarizer's constants.
@@ -150,6 +157,8 @@ type sentence struct {
 	connective bool // opens with "Tuy nhiên", "Do đó"…: it needs the sentence before it
 	continues  bool // opens in lower case: the rest of a sentence split too early, it needs the one before it too
 	score      float64
+	wordIDs    []int32 // the vocabulary's id of each of words, once weighed (see weigh)
+	titleHeld  uint64  // bit k: it holds the title's k-th distinct syllable (see markTitle)
 }
 
 func (s Summarizer) budget() (maxChars, maxSentences int) {
@@ -177,6 +186,10 @@ type article struct {
 	centre     []float64   // the pool's centroid, dense over the vocabulary
 	byScore    []*sentence // the pool by score, once scored (ranked)
 	centreNorm float64
+	// The title's distinct syllables, and whether each pool sentence's
+	// titleHeld says which it holds (when there are 64 or fewer).
+	titleDistinct int
+	titleMasks    bool
 }
 
 // prepare splits and filters the text; it returns nil when nothing can be
@@ -189,8 +202,9 @@ func (s Summarizer) prepare(title, text string, tu tuning) *article {
 	for _, st := range a.all {
 		prose = prose || !st.heading
 	}
+	inTitle := titleSet(a.title)
 	for _, st := range a.all {
-		if repeatsTitle(st.words, a.title) || (prose && st.heading) {
+		if repeatsTitleSet(st.words, inTitle) || (prose && st.heading) {
 			continue // a subheading would read as glued onto the next sentence
 		}
 		a.cands = append(a.cands, st)
@@ -221,6 +235,7 @@ func (s Summarizer) prepare(title, text string, tu tuning) *article {
 	if len(a.pool) > 0 {
 		a.titleVec, a.vocab, a.idf = weigh(a.pool, a.title)
 		a.centre, a.centreNorm = centroid(a.pool)
+		a.markTitle()
 	}
 	return a
 }
@@ -389,11 +404,19 @@ func opensWithConnective(s string) bool {
 		}
 		head = head[:cut]
 	}
-	lower := strings.ToLower(head)
+	// strings.ToLower(head), into a buffer on the stack: the opening is at
+	// most connectivePrefix bytes and lower-casing a Vietnamese letter
+	// keeps its length (a longer result only spills to the heap).
+	var buf [2 * connectivePrefix]byte
+	lower := buf[:0]
+	for _, r := range head {
+		lower = utf8.AppendRune(lower, unicode.ToLower(r))
+	}
 	for _, c := range connectives {
-		if rest, ok := strings.CutPrefix(lower, c); ok {
-			r, _ := utf8.DecodeRuneInString(rest)
-			if rest == "" || !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+		if len(lower) >= len(c) && string(lower[:len(c)]) == c {
+			rest := lower[len(c):]
+			r, _ := utf8.DecodeRune(rest)
+			if len(rest) == 0 || !unicode.IsLetter(r) && !unicode.IsDigit(r) {
 				return true
 			}
 		}
@@ -454,11 +477,14 @@ const maxHeadingWords = 12
 // splitArticle splits text into sentences, paragraph by paragraph; a
 // quotation broken across sentences is joined into one (quotationSpans).
 func splitArticle(text string) []*sentence {
-	lines := strings.FieldsFunc(text, isLineBreak)
+	if !utf8.ValidString(text) {
+		text = strings.ToValidUTF8(text, "\uFFFD") // as SplitSentences would, once for all lines
+	}
+	lines := lines(text)
 	var pieces []string
 	var alone []bool // the piece is its line's only sentence
 	for _, line := range lines {
-		sents := SplitSentences(line)
+		sents := splitLine(line) // SplitSentences(line): the line holds no break
 		for _, t := range sents {
 			pieces = append(pieces, t)
 			alone = append(alone, len(sents) == 1)
@@ -508,12 +534,23 @@ func tailAfterInitial(prev, next string) bool {
 // repeatsTitle reports whether a sentence says little but the title: most
 // of its syllables are the title's.
 func repeatsTitle(words, title []string) bool {
-	if len(title) == 0 || len(words) == 0 {
-		return false
-	}
+	return repeatsTitleSet(words, titleSet(title))
+}
+
+// titleSet is the set of a title's syllables, made once for all the
+// sentences of an article.
+func titleSet(title []string) map[string]bool {
 	in := make(map[string]bool, len(title))
 	for _, w := range title {
 		in[w] = true
+	}
+	return in
+}
+
+// repeatsTitleSet is repeatsTitle with the title as a set.
+func repeatsTitleSet(words []string, in map[string]bool) bool {
+	if len(in) == 0 || len(words) == 0 {
+		return false
 	}
 	shared := 0
 	for _, w := range words {
@@ -550,12 +587,30 @@ type termVec struct {
 // that vectors are sorted slices rather than maps: scoring an article costs
 // a few dozen allocations, not thousands.
 func weigh(sents []*sentence, title []string) (termVec, *vocabulary, []float64) {
-	v := vocabulary{uni: make(map[string]int32, 256), bi: make(map[uint64]int32, 512)}
+	// Every sentence's term ids, then their vectors, are cut from one
+	// buffer each: a syllable and a pair at most per word.
+	total := len(title)
+	for _, s := range sents {
+		total += len(s.words)
+	}
+	// An article of n syllables has about n/2 distinct ones and up to n
+	// distinct pairs (on dev: 193 and 323 for 399): maps of that size
+	// are neither grown nor twice too large to clear.
+	v := vocabulary{
+		uni: make(map[string]int32, total/2), bi: make(map[uint64]int32, total),
+		// A syllable and a pair at most per word: never grown.
+		stops: make([]bool, 0, 2*total), grammar: make([]bool, 0, 2*total), digits: make([]bool, 0, 2*total),
+	}
+	all := make([]int32, 0, 2*total)
+	wordIDs := make([]int32, total)
 	ids := make([][]int32, len(sents))
 	for i, s := range sents {
-		ids[i] = v.terms(s.words)
+		start := len(all)
+		s.wordIDs, wordIDs = wordIDs[:len(s.words):len(s.words)], wordIDs[len(s.words):]
+		all = v.terms(all, s.words, s.wordIDs)
+		ids[i] = all[start:len(all):len(all)]
 	}
-	titleIDs := v.terms(title)
+	titleIDs := v.terms(all[len(all):], title, wordIDs)
 	df := make([]int32, v.n)
 	for _, t := range ids {
 		for j, id := range t {
@@ -569,10 +624,12 @@ func weigh(sents []*sentence, title []string) (termVec, *vocabulary, []float64) 
 	for id, d := range df {
 		idf[id] = math.Log(1 + n/float64(max(d, 1)))
 	}
+	vecIDs, vecW := make([]int32, 2*total), make([]float64, 2*total)
 	for i, s := range sents {
-		s.vec = vector(ids[i], idf)
+		s.vec, vecIDs, vecW = vector(ids[i], idf, vecIDs, vecW)
 	}
-	return vector(titleIDs, idf), &v, idf
+	titleVec, _, _ := vector(titleIDs, idf, vecIDs, vecW)
+	return titleVec, &v, idf
 }
 
 // vocabulary numbers an article's terms.
@@ -581,6 +638,10 @@ type vocabulary struct {
 	bi    map[uint64]int32 // pair of syllable ids → id
 	n     int32
 	stops []bool // by id: the syllable carries grammar or is a number
+	// By id, for the features: a syllable of stopSyllables, one that
+	// holds a digit.
+	grammar, digits []bool
+	fresh, seen     []int32 // terms' buffers, kept for the next sentence
 }
 
 func (v *vocabulary) id(w string) int32 {
@@ -589,20 +650,39 @@ func (v *vocabulary) id(w string) int32 {
 		id = v.n
 		v.n++
 		v.uni[w] = id
-		v.stops = append(v.stops, stopSyllables[w] || isNumber(w))
+		grammar := stopSyllables[w]
+		digits, number := false, true // number: isNumber(w)
+		for _, r := range w {
+			d := unicode.IsDigit(r)
+			digits = digits || d
+			number = number && d
+		}
+		v.stops = append(v.stops, grammar || number)
+		v.grammar = append(v.grammar, grammar)
+		v.digits = append(v.digits, digits)
 	}
 	return id
 }
 
-// terms returns the sorted ids of the syllables that carry meaning and of
-// every pair of syllables, one per occurrence.
-func (v *vocabulary) terms(words []string) []int32 {
-	out := make([]int32, 0, 2*len(words))
+// terms appends to dst the sorted ids of the syllables that carry meaning
+// and of every pair of syllables, one per occurrence; it sets wordIDs[i]
+// to the id of words[i] (wordIDs holds as many as words).
+func (v *vocabulary) terms(dst []int32, words []string, wordIDs []int32) []int32 {
+	// An id made here is larger than any before it, so the new ids come
+	// in increasing order: only the others need sorting, and a merge of
+	// the two gives what sorting all would, at a fraction of the cost.
+	fresh, seen := v.fresh[:0], v.seen[:0]
 	prev := int32(-1)
-	for _, w := range words {
+	for i, w := range words {
+		n := v.n
 		id := v.id(w)
+		wordIDs[i] = id
 		if !v.stops[id] {
-			out = append(out, id)
+			if id >= n {
+				fresh = append(fresh, id)
+			} else {
+				seen = append(seen, id)
+			}
 		}
 		if prev >= 0 {
 			key := uint64(prev)<<32 | uint64(id)
@@ -612,31 +692,54 @@ func (v *vocabulary) terms(words []string) []int32 {
 				v.n++
 				v.bi[key] = pid
 				v.stops = append(v.stops, false)
+				v.grammar = append(v.grammar, false)
+				v.digits = append(v.digits, false)
+				fresh = append(fresh, pid)
+			} else {
+				seen = append(seen, pid)
 			}
-			out = append(out, pid)
 		}
 		prev = id
 	}
-	slices.Sort(out)
+	slices.Sort(seen)
+	out := dst
+	i, j := 0, 0
+	for i < len(fresh) && j < len(seen) {
+		if fresh[i] < seen[j] {
+			out = append(out, fresh[i])
+			i++
+		} else {
+			out = append(out, seen[j])
+			j++
+		}
+	}
+	out = append(append(out, fresh[i:]...), seen[j:]...)
+	v.fresh, v.seen = fresh, seen
 	return out
 }
 
-// vector weighs sorted term ids: (1 + ln tf) · idf.
-func vector(ids []int32, idf []float64) termVec {
+// vector weighs sorted term ids: (1 + ln tf) · idf. Its ids and weights
+// are cut from the front of idBuf and wBuf, which must hold one per
+// distinct id; it returns what is left of them.
+func vector(ids []int32, idf []float64, idBuf []int32, wBuf []float64) (termVec, []int32, []float64) {
 	var v termVec
+	k := 0
 	for i := 0; i < len(ids); {
 		j := i + 1
 		for j < len(ids) && ids[j] == ids[i] {
 			j++
 		}
 		w := (1 + math.Log(float64(j-i))) * idf[ids[i]]
-		v.ids = append(v.ids, ids[i])
-		v.w = append(v.w, w)
+		idBuf[k], wBuf[k] = ids[i], w
+		k++
 		v.norm += w * w
 		i = j
 	}
+	if k > 0 {
+		v.ids, v.w = idBuf[:k:k], wBuf[:k:k]
+	}
 	v.norm = math.Sqrt(v.norm)
-	return v
+	return v, idBuf[k:], wBuf[k:]
 }
 
 // centroid is the sum of the sentences' vectors, dense over the article's
@@ -736,9 +839,11 @@ func cutAtWord(s string, maxChars int) string {
 func foldWords(s string) []string {
 	table := foldTable()
 	// All words go into one buffer and are cut from one string: an
-	// allocation per sentence, not per word.
+	// allocation per sentence, not per word. The bounds of a sentence's
+	// words fit on the stack.
 	buf := make([]byte, 0, len(s))
-	var bounds []int // start and end of each word in buf
+	var boundsBuf [128]int
+	bounds := boundsBuf[:0] // start and end of each word in buf
 	inWord := false
 	add := func(r rune) {
 		if !inWord {
@@ -766,9 +871,25 @@ func foldWords(s string) []string {
 			}
 			continue
 		}
-		f := ""
+		var f string
 		if r < foldTableSize {
-			f = table[r]
+			// Most runes fold to letters only (ệ → e) or to no letter at
+			// all (“, –): the table says which, so their runes need no
+			// test one by one.
+			e := table[r]
+			switch e.kind {
+			case foldsToLetters:
+				if !inWord {
+					bounds = append(bounds, len(buf))
+					inWord = true
+				}
+				buf = append(buf, e.text...)
+				continue
+			case foldsToGap:
+				end()
+				continue
+			}
+			f = e.text
 		} else {
 			f = storage.Fold(string(r))
 		}
@@ -793,17 +914,84 @@ func foldWords(s string) []string {
 // and the general punctuation after it (quotes, dashes, ellipsis).
 const foldTableSize = 0x2070
 
+// foldedRune is storage.Fold of one rune and what foldWords makes of it.
+type foldedRune struct {
+	text string
+	kind uint8
+}
+
+const (
+	foldsOther     = iota // no rune, or letters and others mixed: foldWords tests each
+	foldsToLetters        // letters and digits only: part of a word
+	foldsToGap            // no letter or digit: it ends a word
+)
+
 // foldTable holds storage.Fold of each rune below foldTableSize.
-var foldTable = sync.OnceValue(func() []string {
-	t := make([]string, foldTableSize)
+var foldTable = sync.OnceValue(func() []foldedRune {
+	t := make([]foldedRune, foldTableSize)
 	for r := range t {
-		t[r] = storage.Fold(string(rune(r)))
+		f := storage.Fold(string(rune(r)))
+		letters := strings.IndexFunc(f, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) < 0
+		gap := strings.IndexFunc(f, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) < 0
+		t[r].text = f
+		switch {
+		case f == "":
+		case letters:
+			t[r].kind = foldsToLetters
+		case gap:
+			t[r].kind = foldsToGap
+		}
 	}
 	return t
 })
 
 func isNumber(w string) bool {
 	return strings.IndexFunc(w, func(r rune) bool { return !unicode.IsDigit(r) }) < 0
+}
+
+// markTitle sets each pool sentence's titleHeld, so that the share of
+// the title a sentence or a summary holds is a count of bits rather than
+// a search of its syllables (features, openingChoices).
+func (a *article) markTitle() {
+	distinct := make([]int32, 0, len(a.title))
+	for _, w := range a.title {
+		if id := a.vocab.uni[w]; !slices.Contains(distinct, id) {
+			distinct = append(distinct, id)
+		}
+	}
+	a.titleDistinct = len(distinct)
+	if len(distinct) == 0 || len(distinct) > 64 {
+		return // titleCover counts instead
+	}
+	bit := make([]uint8, a.vocab.n) // 1 + k for the k-th distinct syllable
+	for k, id := range distinct {
+		bit[id] = uint8(k + 1)
+	}
+	for _, c := range a.pool {
+		c.titleHeld = 0
+		for _, id := range c.wordIDs {
+			if b := bit[id]; b > 0 {
+				c.titleHeld |= 1 << (b - 1)
+			}
+		}
+	}
+	a.titleMasks = true
+}
+
+// titleShare is titleCover of the pool sentences sents together.
+func (a *article) titleShare(sents []*sentence) float64 {
+	if !a.titleMasks {
+		var words []string
+		for _, c := range sents {
+			words = append(words, c.words...)
+		}
+		return titleCover(words, a.title)
+	}
+	var held uint64
+	for _, c := range sents {
+		held |= c.titleHeld
+	}
+	return float64(bits.OnesCount64(held)) / float64(a.titleDistinct)
 }
 
 // titleCover is the share of the title's distinct syllables that words holds.
