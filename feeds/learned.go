@@ -187,10 +187,11 @@ func (a *article) features(lex *LexicalModel) [][]float64 {
 		titleSet[w] = true
 	}
 	width := len(featureNames)
+	var lexBuf []uint32
 	if lex != nil {
 		width++
+		lexBuf = make([]uint32, 0, 256) // a long sentence's features: one allocation an article
 	}
-	var lexBuf []uint32
 	out := make([][]float64, n)
 	flat := make([]float64, n*width)
 	for i, c := range pool {

@@ -7,10 +7,40 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 )
+
+// The committed weights carry the lexical model they were trained with,
+// and the sentence model trusts it.
+func TestBuiltinLexicalModel(t *testing.T) {
+	m := builtinModel()
+	if m == nil || m.Lexical == nil {
+		t.Fatal("the built-in model has no lexical model")
+	}
+	lx := m.Lexical
+	if lx.Bits != defaultLexicalBits || !slices.Equal(lx.Kinds, DefaultLexicalKinds) {
+		t.Errorf("lexical model of 2^%d buckets over %v, want the defaults 2^%d over %v", lx.Bits, lx.Kinds, defaultLexicalBits, DefaultLexicalKinds)
+	}
+	if w := m.Weights[slices.Index(m.Features, lexicalFeature)]; w <= 0 {
+		t.Errorf("weight of the lexical feature %v, want positive", w)
+	}
+	nonzero := 0
+	for _, w := range lx.w {
+		if w != 0 {
+			nonzero++
+		}
+	}
+	if nonzero < len(lx.w)/2 {
+		t.Errorf("only %d of %d lexical weights are set", nonzero, len(lx.w))
+	}
+	if !strings.Contains(m.Trained, "lexical feature") {
+		t.Errorf("the weights do not say how the lexical model was trained: %q", m.Trained)
+	}
+}
 
 // The hash is FNV-1a of the kind byte and the syllables joined by spaces,
 // with a syllable holding a digit read as '#': fixed, so that a stored
@@ -279,6 +309,39 @@ func TestTrainLexical(t *testing.T) {
 	for _, bad := range []LexicalOptions{{Bits: 30}, {Bits: 12, Kinds: []string{"words"}}} {
 		if _, err := TrainSentenceModel(exs, TrainOptions{Lexical: bad}); err == nil {
 			t.Errorf("training with %+v succeeded", bad)
+		}
+	}
+}
+
+// BenchmarkLexicalFeature is what the lexical feature adds to summarising
+// an article (compare BenchmarkSummarize's ns/op): the built-in lexical
+// model's logit of each candidate of the dev and test articles.
+func BenchmarkLexicalFeature(b *testing.B) {
+	lx := builtinModel().Lexical
+	if lx == nil {
+		b.Fatal("the built-in model has no lexical model")
+	}
+	var pools [][]*sentence
+	for _, split := range []string{"dev", "test"} {
+		if _, err := os.Stat(filepath.Join(evalDir, "vi-summaries-"+split+".jsonl")); err != nil {
+			break
+		}
+		for _, a := range loadEval(b, "vi-summaries-"+split+".jsonl") {
+			if art := (Summarizer{}).prepare(a.Title, Clean(a.Body), defaultTuning); art != nil && len(art.pool) > 0 {
+				pools = append(pools, art.pool)
+			}
+		}
+	}
+	if len(pools) == 0 {
+		for _, a := range benchFixture(b) {
+			pools = append(pools, Summarizer{}.prepare(a.title, a.text, defaultTuning).pool)
+		}
+	}
+	b.ReportAllocs()
+	var buf []uint32
+	for i := 0; b.Loop(); i++ {
+		for _, c := range pools[i%len(pools)] {
+			lx.logit(c.words, &buf)
 		}
 	}
 }
