@@ -20,8 +20,11 @@ type LexicalModel struct {
 	// Kinds are the feature kinds hashed, in lexicalKinds order.
 	Kinds []string `json:"kinds"`
 	Bias  float64  `json:"bias"`
-	// Weights are the 2^Bits bucket weights as little-endian float32 (base64
-	// in JSON: a quarter of the size of decimal text, and parsed once).
+	// Scale is the weight of one step of Weights.
+	Scale float64 `json:"scale"`
+	// Weights are the 2^Bits bucket weights as little-endian int16 steps
+	// of Scale (base64 in JSON: an eighth of the size of decimal text, and
+	// parsed once; the rounding moves a logit by under 1e-3).
 	Weights []byte `json:"weights"`
 
 	w     []float32 // Weights decoded
@@ -95,36 +98,49 @@ func (lx *LexicalModel) validate() error {
 	if err != nil {
 		return err
 	}
-	if want := 4 << lx.Bits; len(lx.Weights) != want {
+	if want := 2 << lx.Bits; len(lx.Weights) != want {
 		return fmt.Errorf("lexical model: %d bytes of weights, want %d for %d bits", len(lx.Weights), want, lx.Bits)
 	}
-	w := make([]float32, 1<<lx.Bits)
-	for i := range w {
-		w[i] = math.Float32frombits(binary.LittleEndian.Uint32(lx.Weights[4*i:]))
-		if f := float64(w[i]); math.IsNaN(f) || math.IsInf(f, 0) {
-			return fmt.Errorf("lexical model: weight %d is %v", i, f)
-		}
+	if !(lx.Scale > 0) || math.IsInf(lx.Scale, 0) {
+		return fmt.Errorf("lexical model: bad scale %v", lx.Scale)
 	}
 	if math.IsNaN(lx.Bias) || math.IsInf(lx.Bias, 0) {
 		return fmt.Errorf("lexical model: bias %v", lx.Bias)
 	}
-	lx.w, lx.kinds = w, kinds
+	lx.kinds = kinds
+	lx.decode()
 	return nil
 }
 
-// newLexicalModel builds a model from fitted weights, rounded to float32 as
-// the file stores them, so that what is measured is what is written.
+// decode sets w from Weights and Scale.
+func (lx *LexicalModel) decode() {
+	lx.w = make([]float32, len(lx.Weights)/2)
+	for i := range lx.w {
+		lx.w[i] = float32(float64(int16(binary.LittleEndian.Uint16(lx.Weights[2*i:]))) * lx.Scale)
+	}
+}
+
+// newLexicalModel builds a model from fitted weights, rounded to steps of
+// the largest over 32 767 as the file stores them, so that what is
+// measured is what is written.
 func newLexicalModel(bits int, kinds lexicalKindSet, bias float64, w []float64) *LexicalModel {
-	lx := &LexicalModel{Bits: bits, Bias: bias, Weights: make([]byte, 4*len(w)), w: make([]float32, len(w)), kinds: kinds}
+	top := 0.0
+	for _, v := range w {
+		top = max(top, math.Abs(v))
+	}
+	if top == 0 {
+		top = 1
+	}
+	lx := &LexicalModel{Bits: bits, Bias: bias, Scale: top / math.MaxInt16, Weights: make([]byte, 2*len(w)), kinds: kinds}
 	for i, k := range lexicalKinds {
 		if kinds.has(i) {
 			lx.Kinds = append(lx.Kinds, k)
 		}
 	}
 	for i, v := range w {
-		lx.w[i] = float32(v)
-		binary.LittleEndian.PutUint32(lx.Weights[4*i:], math.Float32bits(lx.w[i]))
+		binary.LittleEndian.PutUint16(lx.Weights[2*i:], uint16(int16(math.Round(v/lx.Scale))))
 	}
+	lx.decode()
 	return lx
 }
 

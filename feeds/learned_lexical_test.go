@@ -2,7 +2,6 @@ package feeds
 
 import (
 	"bytes"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
@@ -180,8 +179,6 @@ func TestParseSentenceModelLexical(t *testing.T) {
 		}
 		return b
 	}
-	nan := make([]byte, 4)
-	binary.LittleEndian.PutUint32(nan, math.Float32bits(float32(math.NaN())))
 	tests := []struct {
 		name   string
 		change func(m *SentenceModel)
@@ -197,7 +194,7 @@ func TestParseSentenceModelLexical(t *testing.T) {
 		{"unknown kind", func(m *SentenceModel) { m.Lexical.Kinds = []string{"uni", "trigram"} }, "unknown feature kind"},
 		{"kinds out of order", func(m *SentenceModel) { m.Lexical.Kinds = []string{"bi", "uni"} }, "out of order"},
 		{"no kinds", func(m *SentenceModel) { m.Lexical.Kinds = nil }, "no feature kinds"},
-		{"a weight not a number", func(m *SentenceModel) { copy(m.Lexical.Weights[8:], nan) }, "weight 2"},
+		{"a zero scale", func(m *SentenceModel) { m.Lexical.Scale = 0 }, "bad scale"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
