@@ -30,6 +30,21 @@ type SentenceModel struct {
 	// each leads to (see OpeningModel); without it the summary opens with
 	// the best-scoring sentence.
 	Opening *OpeningModel `json:"opening,omitempty"`
+	// Lexical, when set, scores each sentence by its words; its logit is
+	// the model's last feature, "lexical" (see LexicalModel).
+	Lexical *LexicalModel `json:"lexical,omitempty"`
+}
+
+// lexicalFeature names the lexical model's logit among a model's features.
+const lexicalFeature = "lexical"
+
+// modelFeatureNames are the features of a model with or without a
+// lexical model.
+func modelFeatureNames(lexical bool) []string {
+	if lexical {
+		return append(slices.Clip(featureNames), lexicalFeature)
+	}
+	return featureNames
 }
 
 // ParseSentenceModel reads a model from its JSON. It fails unless the model
@@ -40,10 +55,11 @@ func ParseSentenceModel(data []byte) (*SentenceModel, error) {
 	if err := json.Unmarshal(data, &m); err != nil {
 		return nil, fmt.Errorf("feeds: parse sentence model: %w", err)
 	}
-	if !slices.Equal(m.Features, featureNames) {
-		return nil, fmt.Errorf("feeds: parse sentence model: features %v, want %v", m.Features, featureNames)
+	names := modelFeatureNames(m.Lexical != nil)
+	if !slices.Equal(m.Features, names) {
+		return nil, fmt.Errorf("feeds: parse sentence model: features %v, want %v", m.Features, names)
 	}
-	n := len(featureNames)
+	n := len(names)
 	if len(m.Mean) != n || len(m.Scale) != n || len(m.Weights) != n {
 		return nil, fmt.Errorf("feeds: parse sentence model: %d features but %d means, %d scales, %d weights",
 			n, len(m.Mean), len(m.Scale), len(m.Weights))
@@ -51,11 +67,16 @@ func ParseSentenceModel(data []byte) (*SentenceModel, error) {
 	for i, s := range m.Scale {
 		if !(s > 0) || math.IsInf(s, 0) || math.IsNaN(m.Mean[i]) || math.IsNaN(m.Weights[i]) {
 			return nil, fmt.Errorf("feeds: parse sentence model: feature %s: bad scale %v, mean %v or weight %v",
-				featureNames[i], s, m.Mean[i], m.Weights[i])
+				names[i], s, m.Mean[i], m.Weights[i])
 		}
 	}
 	if m.Opening != nil {
 		if err := m.Opening.validate(); err != nil {
+			return nil, fmt.Errorf("feeds: parse sentence model: %w", err)
+		}
+	}
+	if m.Lexical != nil {
+		if err := m.Lexical.validate(); err != nil {
 			return nil, fmt.Errorf("feeds: parse sentence model: %w", err)
 		}
 	}
@@ -136,8 +157,9 @@ var featureNames = []string{
 	"heuristic",       // ln of the score before the model: (centrality + 3·title_cosine) / √(1 + index)
 }
 
-// features computes featureNames for each sentence of the pool.
-func (a *article) features() [][]float64 {
+// features computes featureNames for each sentence of the pool, and after
+// them lex's logit when lex is not nil.
+func (a *article) features(lex *LexicalModel) [][]float64 {
 	pool := a.pool
 	n := len(pool)
 	titleCos := make([]float64, n)
@@ -160,10 +182,16 @@ func (a *article) features() [][]float64 {
 	maxTitle, maxCentral := slices.Max(titleCos), slices.Max(central)
 	titleRank := ranks(titleCos)
 	centralRank := ranks(central)
+	width := len(featureNames)
+	var lexBuf []uint32
+	if lex != nil {
+		width++
+		lexBuf = make([]uint32, 0, 256) // a long sentence's features: one allocation an article
+	}
 	out := make([][]float64, n)
-	flat := make([]float64, n*len(featureNames))
+	flat := make([]float64, n*width)
 	for i, c := range pool {
-		x := flat[i*len(featureNames) : (i+1)*len(featureNames) : (i+1)*len(featureNames)]
+		x := flat[i*width : (i+1)*width : (i+1)*width]
 		pos := float64(i)
 		words := float64(len(c.words))
 		rel := 0.0
@@ -226,6 +254,9 @@ func (a *article) features() [][]float64 {
 			float64(c.runes) / 170,
 			math.Log(0.01 + (central[i]+3*titleCos[i])/math.Sqrt(1+pos)),
 		})
+		if lex != nil {
+			x[len(featureNames)] = lex.logit(c.words, &lexBuf)
+		}
 		out[i] = x
 	}
 	return out

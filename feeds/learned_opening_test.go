@@ -3,6 +3,7 @@ package feeds
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -87,6 +88,45 @@ func TestDocumentFrequencies(t *testing.T) {
 		if _, err := ParseDocumentFrequencies([]byte(bad)); err == nil {
 			t.Errorf("ParseDocumentFrequencies(%q) succeeded", bad)
 		}
+	}
+}
+
+// The IDF table is keyed by hashes of the terms: every term of the
+// built-in table keeps its own IDF (no two share a hash), and an article's
+// terms, syllables and pairs, get the IDF of their text.
+func TestArticleIDF(t *testing.T) {
+	d := builtinDF()
+	for term, n := range d.DF {
+		if got, want := d.idf(term), math.Log(float64(d.Articles+1)/float64(n+1)); got != want {
+			t.Fatalf("idf(%q) = %v, want %v", term, got, want)
+		}
+	}
+	a := Summarizer{}.prepare(openingTitle, openingArticle, defaultTuning)
+	got := d.articleIDF(a.vocab, a.idf)
+	names := make([]string, a.vocab.n)
+	for w, id := range a.vocab.uni {
+		names[id] = w
+	}
+	checked := 0
+	for w, id := range a.vocab.uni {
+		if a.idf[id] > 0 && !a.vocab.stops[id] {
+			if want := d.idf(w) / a.idf[id]; got[id] != want {
+				t.Errorf("%q: %v, want %v", w, got[id], want)
+			}
+			checked++
+		}
+	}
+	for key, id := range a.vocab.bi {
+		term := names[key>>32] + " " + names[key&0xffffffff]
+		if want := d.idf(term) / a.idf[id]; got[id] != want {
+			t.Errorf("%q: %v, want %v", term, got[id], want)
+		}
+		if _, ok := d.DF[term]; ok {
+			checked++
+		}
+	}
+	if checked < 20 {
+		t.Errorf("only %d terms checked", checked)
 	}
 }
 

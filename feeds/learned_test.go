@@ -129,7 +129,7 @@ func TestSentenceFeatures(t *testing.T) {
 	if a == nil || len(a.pool) != 8 {
 		t.Fatalf("pool of %v sentences, want 8", a)
 	}
-	feats := a.features()
+	feats := a.features(nil)
 	get := func(i int, name string) float64 {
 		t.Helper()
 		j := slices.Index(featureNames, name)

@@ -15,6 +15,9 @@ type TrainOptions struct {
 	L2 float64
 	// Iterations of Newton's method; 0 means 12.
 	Iterations int
+	// Lexical says how the lexical model is fitted, or that there is none
+	// (see LexicalOptions).
+	Lexical LexicalOptions
 }
 
 // TrainSentenceModel fits the Summarizer's sentence model to examples:
@@ -22,8 +25,11 @@ type TrainOptions struct {
 // could choose is labelled by the oracle (the sentences chosen greedily,
 // within the default budget, to maximise ROUGE-1 and ROUGE-2 against the
 // outlet's lead) and a logistic regression over the standardised features
-// is fitted by Newton's method. It is deterministic: the same examples in
-// the same order give the same model.
+// is fitted by Newton's method. Unless opt.Lexical turns it off, a lexical
+// model over hashed words of each sentence is fitted to the same labels
+// first, and its logit is one more feature, computed for the training
+// sentences by models fitted on the other folds of articles. It is
+// deterministic: the same examples in the same order give the same model.
 func TrainSentenceModel(examples []SummaryExample, opt TrainOptions) (*SentenceModel, error) {
 	if opt.L2 <= 0 {
 		opt.L2 = 1
@@ -31,23 +37,78 @@ func TrainSentenceModel(examples []SummaryExample, opt TrainOptions) (*SentenceM
 	if opt.Iterations <= 0 {
 		opt.Iterations = 12
 	}
+	lo := opt.Lexical.withDefaults()
+	lexical := lo.Bits > 0
+	var kinds lexicalKindSet
+	if lexical {
+		if lo.Bits < minLexicalBits || lo.Bits > maxLexicalBits {
+			return nil, fmt.Errorf("feeds: train sentence model: lexical bits %d, want %d to %d", lo.Bits, minLexicalBits, maxLexicalBits)
+		}
+		var err error
+		if kinds, err = parseLexicalKinds(lo.Kinds); err != nil {
+			return nil, fmt.Errorf("feeds: train sentence model: %w", err)
+		}
+	}
 	var xs [][]float64
 	var ys []float64
+	var lexRows [][]lexicalRow // by article
 	used := 0
 	for _, ex := range examples {
-		x, y := labelledSentences(ex)
-		if len(x) > 0 {
-			used++
+		x, y, words := labelledSentences(ex)
+		if len(x) == 0 {
+			continue
 		}
+		used++
 		xs = append(xs, x...)
 		ys = append(ys, y...)
+		if lexical {
+			rows := make([]lexicalRow, len(words))
+			for i, w := range words {
+				ids, fixed, bag := lexicalFeatures(nil, w, lo.Bits, kinds)
+				rows[i] = lexicalRow{ids: ids, fixed: fixed, bag: bag, y: y[i]}
+			}
+			lexRows = append(lexRows, rows)
+		}
 	}
 	if len(xs) == 0 {
 		return nil, errors.New("feeds: train sentence model: no article has sentences to choose from")
 	}
-	k := len(featureNames)
+	names := modelFeatureNames(lexical)
+	var lex *LexicalModel
+	if lexical {
+		// The sentence model learns how far to trust the lexical score
+		// from scores of articles the lexical model did not see, as at
+		// run time; the model it keeps is fitted on every article.
+		var oof [][]float64
+		oof, lex = crossFitLexical(lexRows, lo.Bits, kinds, lo)
+		r := 0
+		for _, scores := range oof {
+			for _, v := range scores {
+				xs[r] = append(slices.Clip(xs[r]), v)
+				r++
+			}
+		}
+	}
+	m, err := fitSentenceWeights(xs, ys, names, opt)
+	if err != nil {
+		return nil, err
+	}
+	m.Lexical = lex
+	m.Trained = fmt.Sprintf("logistic regression on oracle membership, L2 %g, %d Newton steps, %d sentences of %d articles",
+		opt.L2, opt.Iterations, len(xs), used)
+	if lexical {
+		m.Trained += fmt.Sprintf("; lexical feature: logistic regression over %v hashed into 2^%d buckets, AdaGrad rate %g, L2 %g, %d epochs, out of %d folds",
+			lex.Kinds, lo.Bits, lo.Rate, lo.L2, lo.Epochs, lo.Folds)
+	}
+	return m, nil
+}
+
+// fitSentenceWeights standardises xs (features names) and fits the
+// logistic regression of ys on them.
+func fitSentenceWeights(xs [][]float64, ys []float64, names []string, opt TrainOptions) (*SentenceModel, error) {
+	k := len(names)
 	m := &SentenceModel{
-		Features: slices.Clone(featureNames),
+		Features: slices.Clone(names),
 		Mean:     make([]float64, k),
 		Scale:    make([]float64, k),
 		Weights:  make([]float64, k),
@@ -86,30 +147,33 @@ func TrainSentenceModel(examples []SummaryExample, opt TrainOptions) (*SentenceM
 	}
 	copy(m.Weights, w[:k])
 	m.Bias = w[k]
-	m.Trained = fmt.Sprintf("logistic regression on oracle membership, L2 %g, %d Newton steps, %d sentences of %d articles",
-		opt.L2, opt.Iterations, len(xs), used)
 	return m, nil
 }
 
-// labelledSentences returns the features of the sentences the Summarizer
-// would score in ex and their labels; none when it would not score (the
-// text fits the budget, or offers fewer than two sentences).
-func labelledSentences(ex SummaryExample) ([][]float64, []float64) {
+// labelledSentences returns the features (featureNames) of the sentences
+// the Summarizer would score in ex, their labels and their folded
+// syllables; none when it would not score (the text fits the budget, or
+// offers fewer than two sentences).
+func labelledSentences(ex SummaryExample) ([][]float64, []float64, [][]string) {
 	var s Summarizer
 	a := s.prepare(ex.Title, Clean(ex.Body), defaultTuning)
 	if a == nil || a.whole || len(a.pool) < 2 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	ref := rougeTokens(ex.Summary)
 	if len(ref) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
-	x := a.features()
+	x := a.features(nil)
 	y := make([]float64, len(a.pool))
 	for _, i := range oracle(a.pool, ref, s) {
 		y[i] = 1
 	}
-	return x, y
+	words := make([][]string, len(a.pool))
+	for i, c := range a.pool {
+		words[i] = c.words
+	}
+	return x, y, words
 }
 
 // oracle chooses sentences of pool greedily, each the one that raises the

@@ -271,7 +271,7 @@ func (s Summarizer) score(a *article, tu tuning) tuning {
 		tu = heuristicTuning
 	}
 	if tu.learned {
-		feats := a.features()
+		feats := a.features(m.Lexical)
 		for i, c := range pool {
 			c.score = m.score(feats[i])
 		}

@@ -6,7 +6,8 @@
 //	    -dev ../shared/eval/vi-summaries-dev.jsonl -out feeds/summary_weights.json \
 //	    -df feeds/summary_df.tsv
 //
-// It fits the sentence model, counts the training articles' document
+// It fits the lexical model (hashed words of each sentence) and the
+// sentence model that takes its score as a feature, counts the training articles' document
 // frequencies (the opening model's IDF weights), then fits the opening
 // model that chooses among the sentence model's best openings.
 //
@@ -14,6 +15,9 @@
 // reports ROUGE on those too: 100 dev articles cannot tell apart options
 // within about 0.013 of ROUGE-1 (one standard error), 2 000 held-out
 // articles within about 0.003.
+//
+// -compare also trains without the lexical model (see feeds.LexicalModel)
+// and reports the per-article difference from it.
 //
 // Training is deterministic: the same data gives the same file. Choose
 // options on the dev split only; the test split is for reporting.
@@ -27,6 +31,7 @@ import (
 	"log/slog"
 	"math"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/newsbot-vn/newsbot/feeds"
@@ -40,8 +45,24 @@ func main() {
 	openingL2 := flag.Float64("opening-l2", 0, "ridge penalty of the opening model (0: the default)")
 	l2 := flag.Float64("l2", 0, "ridge penalty (0: the default)")
 	holdout := flag.Int("holdout", 0, "keep the last N training articles out of training and report ROUGE on them: a larger check than dev for choosing options")
+	lexBits := flag.Int("lexical-bits", 0, "hash the lexical model's features into 2^N buckets (0: the default; -1: no lexical model)")
+	lexKinds := flag.String("lexical-kinds", "", "comma-separated lexical feature kinds (\"\": "+strings.Join(feeds.DefaultLexicalKinds, ",")+"; known: "+strings.Join(feeds.LexicalKinds(), ",")+")")
+	lexL2 := flag.Float64("lexical-l2", 0, "L2 shrinkage of the lexical model (0: the default)")
+	lexEpochs := flag.Int("lexical-epochs", 0, "epochs of the lexical model (0: the default)")
+	lexRate := flag.Float64("lexical-rate", 0, "AdaGrad rate of the lexical model (0: the default)")
+	compare := flag.Bool("compare", false, "also train without the lexical model and report the per-article difference from it on held-out and dev")
 	flag.Parse()
-	if err := run(os.Stdout, *data, *dev, *out, *dfOut, *holdout, feeds.TrainOptions{L2: *l2}, *openingL2); err != nil {
+	opt := feeds.TrainOptions{L2: *l2, Lexical: feeds.LexicalOptions{Bits: *lexBits, L2: *lexL2, Epochs: *lexEpochs, Rate: *lexRate}}
+	if *lexKinds != "" {
+		opt.Lexical.Kinds = strings.Split(*lexKinds, ",")
+	}
+	var baseline *feeds.TrainOptions
+	if *compare {
+		b := opt
+		b.Lexical = feeds.LexicalOptions{Bits: -1}
+		baseline = &b
+	}
+	if err := run(os.Stdout, *data, *dev, *out, *dfOut, *holdout, opt, *openingL2, baseline); err != nil {
 		slog.Error("train", "err", err)
 		os.Exit(1)
 	}
@@ -52,8 +73,10 @@ func main() {
 const dfTerms = 20000
 
 // run trains on data (less the last holdout articles), reports to w and
-// writes the model to out and the document frequencies to dfOut.
-func run(w io.Writer, data, dev, out, dfOut string, holdout int, opt feeds.TrainOptions, openingL2 float64) error {
+// writes the model to out and the document frequencies to dfOut. With a
+// baseline it also trains with those options and reports the per-article
+// difference from that model.
+func run(w io.Writer, data, dev, out, dfOut string, holdout int, opt feeds.TrainOptions, openingL2 float64, baseline *feeds.TrainOptions) error {
 	start := time.Now()
 	train, err := read(data)
 	if err != nil {
@@ -83,6 +106,16 @@ func run(w io.Writer, data, dev, out, dfOut string, holdout int, opt feeds.Train
 	for i, name := range m.Opening.Features {
 		fmt.Fprintf(w, "  %-22s %+.4f\n", name, m.Opening.Weights[i])
 	}
+	var other *feeds.SentenceModel
+	if baseline != nil {
+		if other, err = feeds.TrainSentenceModel(train, *baseline); err != nil {
+			return err
+		}
+		if other.Opening, err = feeds.TrainOpeningModel(train, other, df, openingL2); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "baseline trained (%s so far): %s\n", time.Since(start).Round(time.Millisecond), other.Trained)
+	}
 	if len(held) > 0 {
 		base := feeds.Summarizer{Model: &sentenceOnly}
 		fmt.Fprintf(w, "held out (%d training articles), sentence model alone: %v\n", len(held), feeds.EvaluateSummaries(held, func(e feeds.SummaryExample) string {
@@ -93,6 +126,9 @@ func run(w io.Writer, data, dev, out, dfOut string, holdout int, opt feeds.Train
 			return learned.Summarize(e.Title, feeds.Clean(e.Body))
 		}))
 		fmt.Fprintf(w, "held out, learned minus sentence model alone, per article: %s\n", pairedDifference(held, learned, base))
+		if other != nil {
+			fmt.Fprintf(w, "held out, learned minus baseline, per article: %s\n", pairedDifference(held, learned, feeds.Summarizer{Model: other, DF: df}))
+		}
 	}
 	if dev != "" {
 		exs, err := read(dev)
@@ -108,6 +144,13 @@ func run(w io.Writer, data, dev, out, dfOut string, holdout int, opt feeds.Train
 			return learned.Summarize(e.Title, feeds.Clean(e.Body))
 		}))
 		fmt.Fprintf(w, "dev (%d articles), oracle:  %v\n", len(exs), feeds.EvaluateSummaries(exs, feeds.OracleSummary))
+		if other != nil {
+			b := feeds.Summarizer{Model: other, DF: df}
+			fmt.Fprintf(w, "dev (%d articles), baseline: %v\n", len(exs), feeds.EvaluateSummaries(exs, func(e feeds.SummaryExample) string {
+				return b.Summarize(e.Title, feeds.Clean(e.Body))
+			}))
+			fmt.Fprintf(w, "dev, learned minus baseline, per article: %s\n", pairedDifference(exs, learned, b))
+		}
 	}
 	if dfOut != "" {
 		f, err := os.Create(dfOut)

@@ -50,7 +50,7 @@ func TestRun(t *testing.T) {
 	train, dev, out := filepath.Join(dir, "train.jsonl"), filepath.Join(dir, "dev.jsonl"), filepath.Join(dir, "w.json")
 	writeSet(t, train, 40)
 	writeSet(t, dev, 10)
-	if err := run(io.Discard, train, dev, out, "", 0, feeds.TrainOptions{}, 0); err != nil {
+	if err := run(io.Discard, train, dev, out, "", 0, feeds.TrainOptions{}, 0, nil); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(out)
@@ -66,10 +66,10 @@ func TestRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	other := filepath.Join(dir, "other.json")
-	if err := run(io.Discard, bad, "", other, "", 0, feeds.TrainOptions{}, 0); err == nil {
+	if err := run(io.Discard, bad, "", other, "", 0, feeds.TrainOptions{}, 0, nil); err == nil {
 		t.Error("training on a broken file succeeded")
 	}
-	if err := run(io.Discard, filepath.Join(dir, "absent.jsonl"), "", other, "", 0, feeds.TrainOptions{}, 0); err == nil {
+	if err := run(io.Discard, filepath.Join(dir, "absent.jsonl"), "", other, "", 0, feeds.TrainOptions{}, 0, nil); err == nil {
 		t.Error("training on a missing file succeeded")
 	}
 	if _, err := os.Stat(other); err == nil {
@@ -84,7 +84,8 @@ func TestRunHoldout(t *testing.T) {
 	train, out := filepath.Join(dir, "train.jsonl"), filepath.Join(dir, "w.json")
 	writeSet(t, train, 40)
 	var report strings.Builder
-	if err := run(&report, train, "", out, "", 10, feeds.TrainOptions{}, 0); err != nil {
+	off := feeds.TrainOptions{Lexical: feeds.LexicalOptions{Bits: -1}}
+	if err := run(&report, train, "", out, "", 10, feeds.TrainOptions{}, 0, &off); err != nil {
 		t.Fatal(err)
 	}
 	got := report.String()
@@ -94,6 +95,9 @@ func TestRunHoldout(t *testing.T) {
 	if !strings.Contains(got, "held out (10 training articles), learned: ROUGE-1 ") {
 		t.Errorf("no ROUGE on the 10 held-out articles:\n%s", got)
 	}
+	if !strings.Contains(got, "held out, learned minus baseline, per article: ROUGE-1 ") {
+		t.Errorf("no comparison with the baseline options:\n%s", got)
+	}
 	b, err := os.ReadFile(out)
 	if err != nil {
 		t.Fatal(err)
@@ -102,7 +106,7 @@ func TestRunHoldout(t *testing.T) {
 		t.Errorf("the written weights do not load: %v", err)
 	}
 	other := filepath.Join(dir, "other.json")
-	if err := run(io.Discard, train, "", other, "", 40, feeds.TrainOptions{}, 0); err == nil || !strings.Contains(err.Error(), "holdout 40") {
+	if err := run(io.Discard, train, "", other, "", 40, feeds.TrainOptions{}, 0, nil); err == nil || !strings.Contains(err.Error(), "holdout 40") {
 		t.Errorf("holding out all 40 articles: err = %v, want one naming the holdout", err)
 	}
 	if _, err := os.Stat(other); err == nil {
