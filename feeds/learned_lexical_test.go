@@ -1,7 +1,6 @@
 package feeds
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
@@ -277,24 +276,7 @@ func TestTrainLexical(t *testing.T) {
 	if lx := m.Lexical; lx.logit(foldWords("khởi tố vụ án"), new([]uint32)) <= lx.logit(foldWords("tổ chức hội nghị"), new([]uint32)) {
 		t.Error("the lexical model does not prefer the words of the reference")
 	}
-	again, err := TrainSentenceModel(exs, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b1, _ := json.Marshal(m)
-	b2, _ := json.Marshal(again)
-	if !bytes.Equal(b1, b2) {
-		t.Error("two trainings on the same data differ")
-	}
-	loaded, err := ParseSentenceModel(b1)
-	if err != nil {
-		t.Fatalf("the trained model does not load: %v", err)
-	}
-	unseen := lexicalExamples(80)[60:]
-	s := Summarizer{Model: loaded, MaxSentences: 1}
-	if scores := EvaluateSummaries(unseen, func(e SummaryExample) string { return s.Summarize(e.Title, e.Body) }); scores.R1 < 0.95 {
-		t.Errorf("on unseen synthetic articles: %v, want the reference sentence each time", scores)
-	}
+	checkTrainedModel(t, m, exs, opt, lexicalExamples(80)[60:])
 
 	off, err := TrainSentenceModel(exs, TrainOptions{Lexical: LexicalOptions{Bits: -1}})
 	if err != nil {

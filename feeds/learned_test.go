@@ -278,8 +278,18 @@ func TestTrainSentenceModel(t *testing.T) {
 	if w := m.Weights[slices.Index(featureNames, "says")]; w <= 0 {
 		t.Errorf("weight of says = %v: the model did not learn what marks the reference", w)
 	}
-	// Deterministic, and the file it writes is one the summarizer loads.
-	again, err := TrainSentenceModel(exs, TrainOptions{})
+	checkTrainedModel(t, m, exs, TrainOptions{}, oracleExamples(80)[60:])
+	if _, err := TrainSentenceModel(nil, TrainOptions{}); err == nil {
+		t.Error("training on nothing succeeded")
+	}
+}
+
+// checkTrainedModel checks what every trained model must do: training on
+// the same examples gives the same file, the file loads, and the model
+// finds the reference sentence of articles it has not seen.
+func checkTrainedModel(t *testing.T, m *SentenceModel, exs []SummaryExample, opt TrainOptions, unseen []SummaryExample) {
+	t.Helper()
+	again, err := TrainSentenceModel(exs, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -292,15 +302,9 @@ func TestTrainSentenceModel(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the trained model does not load: %v", err)
 	}
-	// It finds the reference sentence in articles it has not seen.
-	unseen := oracleExamples(80)[60:]
 	s := Summarizer{Model: loaded, MaxSentences: 1}
-	scores := EvaluateSummaries(unseen, func(e SummaryExample) string { return s.Summarize(e.Title, e.Body) })
-	if scores.R1 < 0.95 {
+	if scores := EvaluateSummaries(unseen, func(e SummaryExample) string { return s.Summarize(e.Title, e.Body) }); scores.R1 < 0.95 {
 		t.Errorf("on unseen synthetic articles: %v, want the reference sentence each time", scores)
-	}
-	if _, err := TrainSentenceModel(nil, TrainOptions{}); err == nil {
-		t.Error("training on nothing succeeded")
 	}
 }
 
