@@ -155,7 +155,7 @@ type sentence struct {
 	vec        termVec
 	heading    bool // a short line of its own without final punctuation: a subheading
 	connective bool // opens with "Tuy nhiên", "Do đó"…: it needs the sentence before it
-	continues  bool // opens in lower case: the rest of a sentence split too early, it needs the one before it too
+	continues  bool // the rest of a sentence split too early (opens in lower case, or with a number after "anh L."): it needs the one before it too
 	score      float64
 	wordIDs    []int32 // the vocabulary's id of each of words, once weighed (see weigh)
 	titleHeld  uint64  // bit k: it holds the title's k-th distinct syllable (see markTitle)
