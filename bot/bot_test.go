@@ -59,6 +59,19 @@ func (p *recorder) messages() []Message {
 	return append([]Message(nil), p.sent...)
 }
 
+// replyTo has b handle u and returns its one reply; it fails the test
+// when u gets no reply or several.
+func (p *recorder) replyTo(t *testing.T, b *Bot, u Update) Message {
+	t.Helper()
+	before := len(p.messages())
+	b.Handle(context.Background(), p, u)
+	msgs := p.messages()[before:]
+	if len(msgs) != 1 {
+		t.Fatalf("%q: %d replies, want 1", u.Text, len(msgs))
+	}
+	return msgs[0]
+}
+
 // last returns the text of the last message sent.
 func (p *recorder) last(t *testing.T) string {
 	t.Helper()

@@ -49,13 +49,7 @@ func TestSearchPagingSurvivesRestart(t *testing.T) {
 		if callback {
 			u.Callback = &Callback{ID: "cb", MessageID: "1"}
 		}
-		before := len(p.messages())
-		b.Handle(ctx, p, u)
-		msgs := p.messages()
-		if len(msgs) != before+1 {
-			t.Fatalf("%q: %d replies, want 1", text, len(msgs)-before)
-		}
-		return msgs[len(msgs)-1]
+		return p.replyTo(t, b, u)
 	}
 	seen := map[string]bool{}
 	collect := func(m Message) {

@@ -25,13 +25,7 @@ func TestIDAndStart(t *testing.T) {
 	tg := newRecorder("telegram")
 	ask := func(p *recorder, chat storage.Chat, user, lg, text string) string {
 		t.Helper()
-		before := len(p.messages())
-		e.bot.Handle(context.Background(), p, Update{Chat: chat, UserID: user, Lang: lg, Text: text})
-		msgs := p.messages()[before:]
-		if len(msgs) != 1 {
-			t.Fatalf("%q: %d replies", text, len(msgs))
-		}
-		return msgs[0].HTML
+		return p.replyTo(t, e.bot, Update{Chat: chat, UserID: user, Lang: lg, Text: text}).HTML
 	}
 	private := storage.Chat{ChatRef: storage.ChatRef{Platform: "telegram", ID: "4242"}, Type: "private"}
 	wantAll(t, "/id on Telegram", ask(tg, private, "4242", "vi", "/id"),

@@ -166,13 +166,7 @@ func TestStoryCommands(t *testing.T) {
 		if callback {
 			u.Callback = &Callback{ID: "cb", MessageID: "9"}
 		}
-		before := len(p.messages())
-		b.Handle(ctx, p, u)
-		msgs := p.messages()
-		if len(msgs) != before+1 {
-			t.Fatalf("%q: %d replies, want 1", text, len(msgs)-before)
-		}
-		return msgs[len(msgs)-1]
+		return p.replyTo(t, b, u)
 	}
 
 	latest := ask("/latest", false)
