@@ -8,3 +8,7 @@ func (d *Dispatcher) Looks() int64 { return d.looks.Load() }
 func (d *Dispatcher) MarkCommits() (commits, marks int64) {
 	return d.marks.commits.Load(), d.marks.written.Load()
 }
+
+// MostInASecond is the most times (in order) within any one-second window,
+// for the external tests of pacing.
+var MostInASecond = mostInASecond

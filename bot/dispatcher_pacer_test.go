@@ -40,7 +40,7 @@ func TestDispatcherPacedWindowAtPlatform(t *testing.T) {
 		times = append(times, c.At)
 		seen[c.ChatID]++
 	}
-	if most := mostInASecond(times); most > rate {
+	if most := bot.MostInASecond(times); most > rate {
 		t.Errorf("the platform got %d sends within one second, rate %d", most, rate)
 	}
 	for chat, n := range seen {
@@ -54,18 +54,6 @@ func TestDispatcherPacedWindowAtPlatform(t *testing.T) {
 	span := times[len(times)-1].Sub(times[0])
 	t.Logf("%d sends in %s: %.1f/s, %.1f %% of the rate", len(times), span.Round(time.Millisecond),
 		float64(len(times)-1)/span.Seconds(), 100*float64(len(times)-1)/span.Seconds()/rate)
-}
-
-// mostInASecond is the most times (in order) within any one-second window.
-func mostInASecond(times []time.Time) int {
-	most, j := 0, 0
-	for i := range times {
-		for j < len(times) && times[j].Sub(times[i]) < time.Second {
-			j++
-		}
-		most = max(most, j-i)
-	}
-	return most
 }
 
 // TestDispatcherPacedOrderAndFairness queues four alerts for each of 20
