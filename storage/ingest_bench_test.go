@@ -35,19 +35,25 @@ func BenchmarkIngest(b *testing.B) {
 	}
 }
 
-func benchIngest(b *testing.B, stored int) {
-	ctx := context.Background()
-	var path string
-	if stored == 0 {
-		path = filepath.Join(b.TempDir(), "news.db")
-	} else {
+// openBenchStore opens a new store, or the kept store of stored articles
+// (bigStore), closed when the benchmark ends.
+func openBenchStore(b *testing.B, stored int) *Store {
+	b.Helper()
+	path := filepath.Join(b.TempDir(), "news.db")
+	if stored > 0 {
 		path = bigStore(b, stored)
 	}
-	s, err := Open(ctx, path)
+	s, err := Open(context.Background(), path)
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer s.Close()
+	b.Cleanup(func() { s.Close() })
+	return s
+}
+
+func benchIngest(b *testing.B, stored int) {
+	ctx := context.Background()
+	s := openBenchStore(b, stored)
 	feeds := benchFeeds(b, s)
 	// Unique across runs on the kept big store.
 	run := time.Now().UnixNano()

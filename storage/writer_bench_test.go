@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 )
@@ -38,15 +37,7 @@ func BenchmarkWriter(b *testing.B) {
 
 func benchWriter(b *testing.B, stored int, kind string, rows int) {
 	ctx := context.Background()
-	path := filepath.Join(b.TempDir(), "news.db")
-	if stored > 0 {
-		path = bigStore(b, stored)
-	}
-	s, err := Open(ctx, path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
+	s := openBenchStore(b, stored)
 	feeds := benchFeeds(b, s)
 	run := time.Now().UnixNano()
 	now := time.Now().UTC()
