@@ -239,16 +239,7 @@ func TestSummarizerFragments(t *testing.T) {
 			chosen := s.sentences(tt.title, tt.text, defaultTuning)
 			got := strings.Join(chosen, " ")
 			t.Logf("summary: %q", got)
-			for _, w := range tt.want {
-				if !strings.Contains(got, w) {
-					t.Errorf("summary %q lacks %q", got, w)
-				}
-			}
-			for _, w := range tt.not {
-				if strings.Contains(got, w) {
-					t.Errorf("summary %q has %q", got, w)
-				}
-			}
+			checkHolds(t, got, tt.want, tt.not)
 			all := SplitSentences(tt.text)
 			for _, c := range chosen {
 				if strings.HasSuffix(c, "T.B.") || strings.HasSuffix(c, "(Q.") {
@@ -364,16 +355,23 @@ func TestSummarizerLowerCaseTail(t *testing.T) {
 			if got == "" {
 				t.Fatal("empty summary")
 			}
-			for _, w := range tt.want {
-				if !strings.Contains(got, w) {
-					t.Errorf("summary %q lacks %q", got, w)
-				}
-			}
-			for _, w := range tt.not {
-				if strings.Contains(got, w) {
-					t.Errorf("summary %q has %q", got, w)
-				}
-			}
+			checkHolds(t, got, tt.want, tt.not)
 		})
+	}
+}
+
+// checkHolds fails the test unless the summary holds each of want and none
+// of not.
+func checkHolds(t *testing.T, summary string, want, not []string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(summary, w) {
+			t.Errorf("summary %q lacks %q", summary, w)
+		}
+	}
+	for _, w := range not {
+		if strings.Contains(summary, w) {
+			t.Errorf("summary %q has %q", summary, w)
+		}
 	}
 }
