@@ -116,41 +116,21 @@ func run(w io.Writer, data, dev, out, dfOut string, holdout int, opt feeds.Train
 		}
 		fmt.Fprintf(w, "baseline trained (%s so far): %s\n", time.Since(start).Round(time.Millisecond), other.Trained)
 	}
+	base := feeds.Summarizer{Model: &sentenceOnly}
+	learned := feeds.Summarizer{Model: m, DF: df}
+	var compared *feeds.Summarizer
+	if other != nil {
+		compared = &feeds.Summarizer{Model: other, DF: df}
+	}
 	if len(held) > 0 {
-		base := feeds.Summarizer{Model: &sentenceOnly}
-		fmt.Fprintf(w, "held out (%d training articles), sentence model alone: %v\n", len(held), feeds.EvaluateSummaries(held, func(e feeds.SummaryExample) string {
-			return base.Summarize(e.Title, feeds.Clean(e.Body))
-		}))
-		learned := feeds.Summarizer{Model: m, DF: df}
-		fmt.Fprintf(w, "held out (%d training articles), learned: %v\n", len(held), feeds.EvaluateSummaries(held, func(e feeds.SummaryExample) string {
-			return learned.Summarize(e.Title, feeds.Clean(e.Body))
-		}))
-		fmt.Fprintf(w, "held out, learned minus sentence model alone, per article: %s\n", pairedDifference(held, learned, base))
-		if other != nil {
-			fmt.Fprintf(w, "held out, learned minus baseline, per article: %s\n", pairedDifference(held, learned, feeds.Summarizer{Model: other, DF: df}))
-		}
+		report(w, "held out", fmt.Sprintf("%d training articles", len(held)), held, base, learned, compared, false)
 	}
 	if dev != "" {
 		exs, err := read(dev)
 		if err != nil {
 			return err
 		}
-		base := feeds.Summarizer{Model: &sentenceOnly}
-		fmt.Fprintf(w, "dev (%d articles), sentence model alone: %v\n", len(exs), feeds.EvaluateSummaries(exs, func(e feeds.SummaryExample) string {
-			return base.Summarize(e.Title, feeds.Clean(e.Body))
-		}))
-		learned := feeds.Summarizer{Model: m, DF: df}
-		fmt.Fprintf(w, "dev (%d articles), learned: %v\n", len(exs), feeds.EvaluateSummaries(exs, func(e feeds.SummaryExample) string {
-			return learned.Summarize(e.Title, feeds.Clean(e.Body))
-		}))
-		fmt.Fprintf(w, "dev (%d articles), oracle:  %v\n", len(exs), feeds.EvaluateSummaries(exs, feeds.OracleSummary))
-		if other != nil {
-			b := feeds.Summarizer{Model: other, DF: df}
-			fmt.Fprintf(w, "dev (%d articles), baseline: %v\n", len(exs), feeds.EvaluateSummaries(exs, func(e feeds.SummaryExample) string {
-				return b.Summarize(e.Title, feeds.Clean(e.Body))
-			}))
-			fmt.Fprintf(w, "dev, learned minus baseline, per article: %s\n", pairedDifference(exs, learned, b))
-		}
+		report(w, "dev", fmt.Sprintf("%d articles", len(exs)), exs, base, learned, compared, true)
 	}
 	if dfOut != "" {
 		f, err := os.Create(dfOut)
@@ -189,22 +169,63 @@ func read(path string) ([]feeds.SummaryExample, error) {
 	return feeds.ReadSummaryExamples(f)
 }
 
-// pairedDifference is the mean per-article difference in ROUGE-1 and
-// ROUGE-2 between two summarizers, with its standard error: what says
-// whether one beats the other on these articles.
-func pairedDifference(exs []feeds.SummaryExample, a, b feeds.Summarizer) string {
+// report prints the ROUGE of the sentence model alone, of the learned
+// summarizer and, when asked, of the oracle and of a baseline on one split,
+// with the learned summarizer's per-article difference from the others.
+// Each system summarises each article once.
+func report(w io.Writer, split, size string, exs []feeds.SummaryExample, base, learned feeds.Summarizer, baseline *feeds.Summarizer, oracle bool) {
+	baseScores, learnedScores := perArticle(exs, base), perArticle(exs, learned)
+	fmt.Fprintf(w, "%s (%s), sentence model alone: %v\n", split, size, mean(baseScores))
+	fmt.Fprintf(w, "%s (%s), learned: %v\n", split, size, mean(learnedScores))
+	if oracle {
+		fmt.Fprintf(w, "%s (%s), oracle:  %v\n", split, size, feeds.EvaluateSummaries(exs, feeds.OracleSummary))
+	}
+	fmt.Fprintf(w, "%s, learned minus sentence model alone, per article: %s\n", split, pairedDifference(learnedScores, baseScores))
+	if baseline != nil {
+		other := perArticle(exs, *baseline)
+		fmt.Fprintf(w, "%s (%s), baseline: %v\n", split, size, mean(other))
+		fmt.Fprintf(w, "%s, learned minus baseline, per article: %s\n", split, pairedDifference(learnedScores, other))
+	}
+}
+
+// perArticle is each article's ROUGE under s.
+func perArticle(exs []feeds.SummaryExample, s feeds.Summarizer) []feeds.RougeScores {
+	out := make([]feeds.RougeScores, len(exs))
+	for i, e := range exs {
+		out[i] = feeds.EvaluateSummaries(exs[i:i+1], func(feeds.SummaryExample) string { return s.Summarize(e.Title, feeds.Clean(e.Body)) })
+	}
+	return out
+}
+
+// mean is the average of per-article scores, as EvaluateSummaries gives it.
+func mean(scores []feeds.RougeScores) feeds.RougeScores {
+	var m feeds.RougeScores
+	if len(scores) == 0 {
+		return m
+	}
+	for _, s := range scores {
+		m.R1 += s.R1
+		m.R2 += s.R2
+		m.RL += s.RL
+		m.Syllables += s.Syllables
+	}
+	n := float64(len(scores))
+	return feeds.RougeScores{R1: m.R1 / n, R2: m.R2 / n, RL: m.RL / n, Syllables: m.Syllables / n}
+}
+
+// pairedDifference is the mean per-article difference a − b in ROUGE-1
+// and ROUGE-2, with its standard error: what says whether one summarizer
+// beats the other on these articles.
+func pairedDifference(a, b []feeds.RougeScores) string {
 	var d1, d2, s1, s2 float64
-	for _, e := range exs {
-		one := []feeds.SummaryExample{e}
-		ra := feeds.EvaluateSummaries(one, func(e feeds.SummaryExample) string { return a.Summarize(e.Title, feeds.Clean(e.Body)) })
-		rb := feeds.EvaluateSummaries(one, func(e feeds.SummaryExample) string { return b.Summarize(e.Title, feeds.Clean(e.Body)) })
-		x1, x2 := ra.R1-rb.R1, ra.R2-rb.R2
+	for i := range a {
+		x1, x2 := a[i].R1-b[i].R1, a[i].R2-b[i].R2
 		d1 += x1
 		d2 += x2
 		s1 += x1 * x1
 		s2 += x2 * x2
 	}
-	n := float64(len(exs))
+	n := float64(len(a))
 	se := func(s, d float64) float64 {
 		if n < 2 {
 			return 0
