@@ -156,27 +156,26 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// containing returns the messages whose text contains s.
-func containing(sent []telegramtest.Sent, s string) []telegramtest.Sent {
-	var out []telegramtest.Sent
-	for _, m := range sent {
-		if strings.Contains(m.Text, s) {
-			out = append(out, m)
+// keep returns the elements of all for which ok holds, in order.
+func keep[T any](all []T, ok func(T) bool) []T {
+	var out []T
+	for _, x := range all {
+		if ok(x) {
+			out = append(out, x)
 		}
 	}
 	return out
 }
 
+// containing returns the messages whose text contains s.
+func containing(sent []telegramtest.Sent, s string) []telegramtest.Sent {
+	return keep(sent, func(m telegramtest.Sent) bool { return strings.Contains(m.Text, s) })
+}
+
 // to returns the messages sent to chat (WaitSent's condition must not call
 // back into the server).
 func to(sent []telegramtest.Sent, chat int64) []telegramtest.Sent {
-	var out []telegramtest.Sent
-	for _, m := range sent {
-		if m.ChatID == chat {
-			out = append(out, m)
-		}
-	}
-	return out
+	return keep(sent, func(m telegramtest.Sent) bool { return m.ChatID == chat })
 }
 
 const (

@@ -98,13 +98,7 @@ var (
 )
 
 func withMethod(sent []telegramtest.Sent, method string) []telegramtest.Sent {
-	var out []telegramtest.Sent
-	for _, s := range sent {
-		if s.Method == method {
-			out = append(out, s)
-		}
-	}
-	return out
+	return keep(sent, func(s telegramtest.Sent) bool { return s.Method == method })
 }
 
 // TestStoriesEndToEnd: three outlets' feeds carry one story minutes
@@ -210,23 +204,11 @@ feeds:
 }
 
 func zaloTo(all []zalotest.Sent, chat string) []zalotest.Sent {
-	var out []zalotest.Sent
-	for _, s := range all {
-		if s.ChatID == chat {
-			out = append(out, s)
-		}
-	}
-	return out
+	return keep(all, func(s zalotest.Sent) bool { return s.ChatID == chat })
 }
 
 func zaloContaining(all []zalotest.Sent, s string) []zalotest.Sent {
-	var out []zalotest.Sent
-	for _, m := range all {
-		if strings.Contains(m.Text+m.Caption, s) {
-			out = append(out, m)
-		}
-	}
-	return out
+	return keep(all, func(m zalotest.Sent) bool { return strings.Contains(m.Text+m.Caption, s) })
 }
 
 // TestStoryEditSurvivesSIGKILL: the bot is killed with SIGKILL as it edits
